@@ -40,7 +40,10 @@ export interface Stream {
   readonly roleReason: string;
   /** Files the stream owns (paths or globs, as in the plan). */
   readonly files: readonly PlanFile[];
-  /** Globs expanded against the repository (existing files only). */
+  /**
+   * Concrete paths the stream owns: listed files as written, plus globs and directories expanded
+   * against the repository (existing files only; unexpanded when there is no repository).
+   */
   readonly expandedFiles: readonly string[];
   /** Stream ids this stream waits for because the plan says so. */
   readonly dependsOn: readonly string[];
