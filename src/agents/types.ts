@@ -49,8 +49,54 @@ export type AgentActivity =
   | { readonly kind: 'output'; readonly text: string }
   | { readonly kind: 'edit'; readonly path: string }
   | { readonly kind: 'command'; readonly command: string }
-  | { readonly kind: 'retry'; readonly attempt: number; readonly status?: number }
-  | { readonly kind: 'usage'; readonly usage: Usage };
+  | { readonly kind: 'retry'; readonly attempt: number; readonly status?: number; readonly message?: string }
+  | { readonly kind: 'usage'; readonly usage: Usage }
+  /** Something odd but not fatal: an unparseable line, a denied tool call. */
+  | { readonly kind: 'warning'; readonly message: string };
+
+/**
+ * Stable failure codes, so reports and the engine can switch on them:
+ * - `exit-nonzero`: the agent exited with a non-zero code for no more specific reason.
+ * - `crashed`: the agent died from a signal Maestro did not send.
+ * - `timeout` / `stalled` / `killed` / `budget`: Maestro stopped it (wall timeout, no progress, abort, budget).
+ * - `retry-storm`: it was stopped for lack of progress while the API kept failing and being retried.
+ * - `network`: the model API could not be reached.
+ * - `not-logged-in`: no usable credentials.
+ * - `api-error`: the model API answered with an error that is not retried (e.g. HTTP 400).
+ * - `max-turns`: the agent hit its turn limit.
+ * - `permission-denied`: the agent needed a tool it was not allowed to use.
+ * - `missing-binary`: the agent executable is not installed (the message says how to install it).
+ * - `bad-output`: the output could not be understood (malformed, truncated, no final result).
+ * - `config`: the agent CLI rejected its configuration or input.
+ * - `tool-failure`: a tool the agent relied on failed fatally.
+ */
+export type AgentFailureCode =
+  | 'exit-nonzero'
+  | 'crashed'
+  | 'timeout'
+  | 'stalled'
+  | 'killed'
+  | 'budget'
+  | 'retry-storm'
+  | 'network'
+  | 'not-logged-in'
+  | 'api-error'
+  | 'max-turns'
+  | 'permission-denied'
+  | 'missing-binary'
+  | 'bad-output'
+  | 'config'
+  | 'tool-failure';
+
+/** Usage of a run that reported nothing. */
+export const noUsage: Usage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costUsd: 0,
+  costSource: 'none',
+};
 
 /** How an agent run ended. Expected failures are values with a stable code and a message. */
 export type AgentOutcome =
@@ -62,8 +108,7 @@ export type AgentOutcome =
     }
   | {
       readonly ok: false;
-      /** e.g. `exit-nonzero`, `timeout`, `stalled`, `not-logged-in`, `api-error`, `max-turns`, `budget`, `missing-binary`, `bad-output`, `killed`. */
-      readonly code: string;
+      readonly code: AgentFailureCode;
       readonly message: string;
       readonly usage: Usage;
       readonly sessionId?: string;
@@ -78,8 +123,14 @@ export interface SpawnSpec {
   readonly replaceEnv?: boolean;
   /** Text written to stdin, or `null` for `/dev/null`. */
   readonly stdin: string | null;
-  /** Run `command` through `/bin/sh -c` (only for the user's own `--agent-command`). */
+  /** Run `command` through `/bin/sh -c` (only for the user's own `--agent-command`); `args` become `$1…`. */
   readonly shell: boolean;
+  /** Working directory; defaults to `task.cwd`. */
+  readonly cwd?: string;
+  /** Directories the runner creates before spawning (e.g. a private TMPDIR). */
+  readonly makeDirs?: readonly string[];
+  /** Files the runner writes before spawning (e.g. role instructions for `--append-system-prompt-file`). */
+  readonly writeFiles?: readonly { readonly path: string; readonly content: string }[];
 }
 
 /** What the process did, handed to the parser when it ends. */
@@ -93,11 +144,20 @@ export interface ProcessExit {
   readonly stderrTail: string;
   /** Contents of `task.reportFile` if the agent wrote it. */
   readonly reportFileText: string | null;
-  /** Set when the executable could not be started (ENOENT…). */
+  /** Set when the executable could not be started: the error message and its code (`ENOENT`, `EACCES`…). */
   readonly spawnError?: string;
+  readonly spawnErrorCode?: string;
+  /** Wall time from spawn to exit. */
+  readonly durationMs: number;
+  /** The limit that stopped it (the wall timeout or the stall window), for messages. */
+  readonly stopLimitMs?: number;
 }
 
-/** Reads one agent run's output as it arrives and decides the outcome at the end. */
+/**
+ * Reads one agent run's output as it arrives and decides the outcome at the end.
+ * The runner treats a line as progress (resetting the stall timer) unless every activity it yields is a `retry`,
+ * so an endless retry loop is caught by the stall timeout even though the agent keeps printing.
+ */
 export interface OutputParser {
   onStdoutLine(line: string): readonly AgentActivity[];
   onStderrLine(line: string): readonly AgentActivity[];

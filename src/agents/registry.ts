@@ -1,0 +1,103 @@
+/** Picks an agent backend by name; the only place that knows every backend. */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { claudeBackend, type ClaudeOptions } from './claude.js';
+import { codexBackend, type CodexOptions } from './codex.js';
+import { commandBackend } from './command.js';
+import { demoBackend } from './demo.js';
+import { geminiBackend, type GeminiOptions } from './gemini.js';
+import type { Pricer } from './pricing.js';
+import type { AgentBackend } from './types.js';
+
+/** The backends `--agent` accepts. */
+export const backendNames = ['claude', 'codex', 'gemini', 'command', 'demo'] as const;
+export type BackendName = (typeof backendNames)[number];
+
+/** Options for `createBackend`; each backend reads the ones that concern it. */
+export interface BackendOptions {
+  /** `command`: the user's shell command line (required for `command`). */
+  readonly agentCommand?: string;
+  /** claude/codex/gemini: path of the CLI executable instead of looking it up on PATH. */
+  readonly executable?: string;
+  /** claude/codex/gemini: extra arguments appended to the CLI's command line. */
+  readonly extraArgs?: readonly string[];
+  /** Extra environment for the agent (e.g. `CLAUDE_CONFIG_DIR`, a stand-in API URL). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** codex/gemini: prices tokens (they report no cost). */
+  readonly pricer?: Pricer;
+  /** demo: path of the demo agent script (defaults to the one shipped next to this module). */
+  readonly demoAgentPath?: string;
+  readonly claude?: ClaudeOptions;
+  readonly codex?: CodexOptions;
+  readonly gemini?: GeminiOptions;
+}
+
+/** An unusable backend configuration: an expected failure with a message for the user. */
+export class BackendConfigError extends Error {
+  override readonly name = 'BackendConfigError';
+}
+
+/** The backend called `name`, configured by `options`; throws `BackendConfigError` on a bad combination. */
+export function createBackend(name: BackendName, options: BackendOptions = {}): AgentBackend {
+  const common = {
+    ...(options.executable === undefined ? {} : { executable: options.executable }),
+    ...(options.extraArgs === undefined ? {} : { extraArgs: options.extraArgs }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  };
+  switch (name) {
+    case 'command':
+      if (options.agentCommand === undefined || options.agentCommand.trim() === '')
+        throw new BackendConfigError(
+          '--agent command needs --agent-command "CMD" (the command to run per stream)',
+        );
+      return commandBackend(options.agentCommand);
+    case 'demo':
+      return demoBackend(options.demoAgentPath === undefined ? {} : { agentPath: options.demoAgentPath });
+    case 'claude':
+      return claudeBackend({ ...common, ...options.claude });
+    case 'codex':
+      return codexBackend({
+        ...common,
+        ...(options.pricer === undefined ? {} : { pricer: options.pricer }),
+        ...options.codex,
+      });
+    case 'gemini':
+      return geminiBackend({
+        ...common,
+        ...(options.pricer === undefined ? {} : { pricer: options.pricer }),
+        ...options.gemini,
+      });
+    default:
+      return unreachable(name);
+  }
+}
+
+/** Whether `name` is a backend name. */
+export function isBackendName(name: string): name is BackendName {
+  return (backendNames as readonly string[]).includes(name);
+}
+
+/** The default `--agent`: `claude` when it is on PATH, else `codex`, else `gemini`; null when none is installed. */
+export function defaultBackendName(env: NodeJS.ProcessEnv = process.env): BackendName | null {
+  for (const name of ['claude', 'codex', 'gemini'] as const) if (findOnPath(name, env) !== null) return name;
+  return null;
+}
+
+/** The full path of an executable found on PATH, or null. */
+export function findOnPath(executable: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, executable);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+function unreachable(x: never): never {
+  throw new Error(`unknown backend: ${String(x)}`);
+}
