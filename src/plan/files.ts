@@ -1,0 +1,202 @@
+/**
+ * Reads the files a phase creates, modifies or deletes from its body: `Files:` lists, "Files to
+ * create/modify" sections, `Create:`/`Modify:` lines, path columns of tables, and paths in task
+ * bullets. Paths only cited for context, URLs and fenced code are left out.
+ */
+import type { FileAction, PlanFile } from './types.js';
+import type { MarkdownDoc } from './markdown.js';
+import { isGlob, normalisePath } from './paths.js';
+
+const MARKUP = String.raw`(?:\*\*|__|\*|_)?`;
+const FILE_LABEL_WORDS = String.raw`(?:(?:new |key |changed |affected |target |source )?files?(?:\s+(?:to\s+)?(?:create|modify|update|change|edit|delete|remove|add|touch|rename|replace)(?:\s*(?:/|,|and|&|or)\s*\w+)*|\s+(?:touched|changed|modified|created|affected|owned|updated|deleted))?|owns|ownership|creates?|modif(?:y|ies)|edits?|updates?|deletes?|removes?|renames?|deliverables?|outputs?|artifacts?|artefacts?|paths?|locations?|tests?)`;
+const LABEL_RE = new RegExp(
+  String.raw`^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\[[ xX]\]\s+)?${MARKUP}(${FILE_LABEL_WORDS})(?:\s*\([^)]*\))?${MARKUP}\s*[:：]${MARKUP}\s*(.*)$`,
+  'i',
+);
+const HEADING_LABEL_RE = new RegExp(String.raw`^#{1,6}\s+.*?\b(${FILE_LABEL_WORDS})\s*$`, 'i');
+/** Fields whose paths are read, not written. */
+const NOT_WRITTEN_LABEL_RE =
+  /^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?(?:depends[- ]on|dependenc(?:y|ies)|requires?|prerequisites?|blocked[- ]by|needs|after|reads?|read[- ]only|references?|context|see|sources?|source repo|inputs?|consumes|uses|based on|pattern|example|verify|verification|do not touch|files to not touch|not touched|don'?t touch|directories owned|owner)\b[^:：]{0,30}[:：]/i;
+const NOT_WRITTEN_CELL_RE =
+  /not touch|read[- ]only|owned|source|reference|dependenc|depends|prereq|blocked|requires|context|example|verify/i;
+/** Words before a path that mean it is only cited. */
+const CITED_RE =
+  /\b(?:see|cf\.?|per|follow(?:ing|s)?(?: the)?(?: same)? patterns?|pattern (?:in|from|of)|patterns? (?:in|from)|based on|similar to|modell?ed (?:on|after)|mirror(?:s|ing)?|like|as in|as done in|refer(?:ence)?s? to|reference|read(?:s|ing)?(?: from)?|uses?|using|e\.g\.?|for example|example|before|inspired by|documented in|described in|defined in|already|exists? in|existing|currently|compare|copy of|consult|look at)\b[^.;!?]*$/i;
+const CLAUSE_BREAK_RE = /[.;!?](?:\s|$)|\s[—–]\s|\s-\s/g;
+
+function actionOfLabel(label: string): FileAction {
+  const l = label.toLowerCase();
+  if (/delete|remove/.test(l)) return 'delete';
+  if (/create|new|add|output|artifact|artefact|deliverable/.test(l) && !/modify|update|change|edit/.test(l))
+    return 'create';
+  if (/modif|update|change|edit|touch|rename|replace/.test(l) && !/create/.test(l)) return 'modify';
+  return 'unknown';
+}
+
+function actionOfText(text: string): FileAction {
+  if (/\(new(?: file)?\)|\bnew file\b/i.test(text)) return 'create';
+  const verb =
+    /\b(create|add|new|write|generate|scaffold|introduce|implement|delete|remove|drop|update|modify|edit|change|fix|refactor|replace|rewrite|extend|migrate|rename|convert|move|wire|patch|extract)\b/i.exec(
+      text,
+    )?.[1];
+  if (!verb) return 'unknown';
+  return actionOfLabel(
+    /create|add|new|write|generate|scaffold|introduce|implement/i.test(verb)
+      ? 'create'
+      : /delete|remove|drop/i.test(verb)
+        ? 'delete'
+        : 'modify',
+  );
+}
+
+interface Token {
+  readonly text: string;
+  readonly start: number;
+  readonly quoted: boolean;
+}
+
+/** Path-like tokens of a line: backticked spans and bare words containing a dot or slash. */
+function tokens(line: string): Token[] {
+  const out: Token[] = [];
+  const codeSpans: [number, number][] = [];
+  for (const match of line.matchAll(/`([^`]+)`/g)) {
+    out.push({ text: match[1] ?? '', start: match.index, quoted: true });
+    codeSpans.push([match.index, match.index + match[0].length]);
+  }
+  const stripped = line.replace(/\[([^\]]*)\]\([^)]*\)/g, (m: string, label: string) =>
+    label.padEnd(m.length),
+  );
+  for (const match of stripped.matchAll(/[\w.*/@~-]*[./][\w.*/@~-]*/g)) {
+    const start = match.index;
+    if (codeSpans.some(([a, b]) => start >= a && start < b)) continue;
+    if (/https?:$|:\/\/$/.test(stripped.slice(Math.max(0, start - 8), start))) continue;
+    out.push({ text: match[0], start, quoted: false });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+function isCited(line: string, start: number): boolean {
+  const before = line.slice(0, start);
+  let clauseStart = 0;
+  for (const match of before.matchAll(CLAUSE_BREAK_RE)) clauseStart = match.index + match[0].length;
+  return CITED_RE.test(before.slice(clauseStart));
+}
+
+function splitRow(line: string): string[] {
+  const trimmed = line.trim().replace(/^\|/, '').replace(/\|$/, '');
+  return trimmed.split(/(?<!\\)\|/).map((c) => c.trim());
+}
+
+/** Collects the files of one phase (lines `from`..`to`, inclusive). */
+export class FileCollector {
+  private readonly files: PlanFile[] = [];
+  private readonly seen = new Set<string>();
+
+  private add(path: string | null, action: FileAction, line: number): void {
+    if (path === null || this.seen.has(path)) return;
+    this.seen.add(path);
+    this.files.push({ path, action, glob: isGlob(path), line });
+  }
+
+  /** Every path of a file-list entry or labelled value (directories allowed). */
+  addListed(text: string, action: FileAction, line: number, firstOnly: boolean): void {
+    for (const token of tokens(text)) {
+      if (isCited(text, token.start)) continue;
+      const path = normalisePath(token.text, { allowDirectory: true, quoted: token.quoted });
+      if (path === null) continue;
+      this.add(path, action === 'unknown' ? actionOfText(text) : action, line);
+      // A list entry names one file, or a rename pair `old.js` → `new.ts`.
+      if (firstOnly && !/^\s*(?:→|->|=>)/.test(text.slice(token.start + token.text.length + 2))) return;
+    }
+  }
+
+  /** Paths written in prose or bullets (files only, not cited ones). */
+  addProse(text: string, line: number): void {
+    for (const token of tokens(text)) {
+      if (isCited(text, token.start)) continue;
+      const path = normalisePath(token.text, { quoted: token.quoted });
+      if (path !== null) this.add(path, actionOfText(text), line);
+    }
+  }
+
+  /** The files, keeping only the full path when a short form of it was also written. */
+  result(): PlanFile[] {
+    const paths = this.files.map((f) => f.path);
+    return this.files.filter((f) => !paths.some((p) => p !== f.path && p.endsWith('/' + f.path)));
+  }
+}
+
+/** Reads the files of the phase spanning `from`..`to`. */
+export function collectFiles(
+  doc: MarkdownDoc,
+  from: number,
+  to: number,
+  skip?: (line: number) => boolean,
+): PlanFile[] {
+  const collector = new FileCollector();
+  let listAction: FileAction | null = null;
+  let listIndent = -1;
+  let pathColumn = -1;
+  let inTable = false;
+  for (let line = from; line <= to; line++) {
+    const text = doc.lines[line - 1] ?? '';
+    if (doc.inCode[line] === true || skip?.(line) === true) continue;
+    if (text.trim() === '') continue;
+    const isRow = /^\s*\|/.test(text);
+    if (!isRow) inTable = false;
+    if (/^#{1,6}\s/.test(text)) {
+      const heading = HEADING_LABEL_RE.exec(text);
+      listAction = heading ? actionOfLabel(heading[1] ?? '') : null;
+      if (!heading) collector.addProse(text.replace(/^#+\s*/, ''), line);
+      continue;
+    }
+    if (isRow) {
+      const cells = splitRow(text);
+      const next = doc.lines[line] ?? '';
+      if (!inTable) {
+        inTable = true;
+        pathColumn = /^\s*\|?\s*:?-{2,}/.test(next)
+          ? cells.findIndex((c) => /\b(?:files?|paths?|locations?)\b/i.test(c) && !/owner|count|#/i.test(c))
+          : -1;
+        if (/^\s*\|?\s*:?-{2,}/.test(next)) continue;
+      }
+      if (/^\s*\|?\s*:?-{2,}/.test(text)) continue;
+      const label = (cells[0] ?? '').replace(/[*_`]/g, '');
+      if (cells.length >= 2 && LABEL_RE.test(`${label}:`) && !NOT_WRITTEN_CELL_RE.test(label)) {
+        collector.addListed(cells.slice(1).join(' , '), actionOfLabel(label), line, false);
+        continue;
+      }
+      if (cells.length >= 2 && NOT_WRITTEN_CELL_RE.test(label) && pathColumn !== 0) continue;
+      cells.forEach((cell, index) => {
+        if (index === pathColumn) collector.addListed(cell, 'unknown', line, false);
+        else collector.addProse(cell, line);
+      });
+      continue;
+    }
+    if (NOT_WRITTEN_LABEL_RE.test(text)) {
+      listAction = null;
+      continue;
+    }
+    const label = LABEL_RE.exec(text);
+    if (label) {
+      const action = actionOfLabel(label[1] ?? '');
+      const rest = label[2] ?? '';
+      if (rest.trim() === '' || /^\(.*\)$/.test(rest.trim())) {
+        listAction = action;
+        listIndent = /^\s*/.exec(text)?.[0].length ?? 0;
+      } else {
+        collector.addListed(rest, action, line, false);
+      }
+      continue;
+    }
+    const bullet = /^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$/.exec(text);
+    if (listAction !== null && bullet) {
+      collector.addListed(bullet[2] ?? '', listAction, line, true);
+      continue;
+    }
+    if (listAction !== null && !bullet && (/^\s*/.exec(text)?.[0].length ?? 0) <= listIndent)
+      listAction = null;
+    collector.addProse(text, line);
+  }
+  return collector.result();
+}

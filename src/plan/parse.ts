@@ -1,0 +1,342 @@
+/**
+ * Markdown implementation plan → `Plan`. Pure: takes the text, returns the plan and diagnostics.
+ * Pipeline: guards → mdast → phases → files → references → dependencies → settings overrides →
+ * extras (validation, hints, critical fixes).
+ */
+import type { Diagnostic, Phase, PlanFile, ParseResult, Plan, PlanSettings } from './types.js';
+import { readMarkdown, type MarkdownDoc } from './markdown.js';
+import { findPhases, type PhaseDraft } from './phases.js';
+import { collectFiles } from './files.js';
+import { RefIndex } from './references.js';
+import { readDependencies } from './dependencies.js';
+import { readSettings, type PlanSettingsInput } from './settings.js';
+import { readCriticalFixes, readHints, readValidation } from './extras.js';
+import { cleanTitle } from './headings.js';
+import { isGlob, normalisePath } from './paths.js';
+
+/** Plans above this size are refused: they are not hand-written plans and would stall the parser. */
+export const MAX_PLAN_CHARS = 2_000_000;
+
+function emptyPlan(source: string, title = ''): Plan {
+  return {
+    source,
+    title,
+    phases: [],
+    criticalFixes: [],
+    validation: [],
+    dependencyRule: 'sequential',
+    dependencyRuleReason: 'the plan has no phases',
+    settings: {},
+  };
+}
+
+function diagnostic(
+  severity: Diagnostic['severity'],
+  code: string,
+  source: string,
+  line: number,
+  message: string,
+): Diagnostic {
+  return { severity, code, message: `${source}:${line}: ${message}`, line, file: source };
+}
+
+/** Refuses input that is not a Markdown plan; returns the reason or null. */
+function guard(text: string, source: string): Diagnostic | null {
+  if (text.length > MAX_PLAN_CHARS) {
+    return diagnostic(
+      'error',
+      'plan-too-large',
+      source,
+      1,
+      `the plan is ${text.length} characters, more than the ${MAX_PLAN_CHARS} Maestro reads; split it into several plans`,
+    );
+  }
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    const line = text.slice(0, nul).split('\n').length;
+    return diagnostic(
+      'error',
+      'binary-content',
+      source,
+      line,
+      'the file contains NUL bytes, so it is not a text Markdown plan; pass the plan file itself',
+    );
+  }
+  if (text.trim() === '') {
+    return diagnostic(
+      'error',
+      'empty-plan',
+      source,
+      1,
+      'the plan is empty; write phases as headings such as "## Phase 1: Title"',
+    );
+  }
+  return null;
+}
+
+function planTitle(doc: MarkdownDoc): string {
+  const top = doc.headings.find((h) => h.depth === 1) ?? doc.headings[0];
+  return top ? cleanTitle(top.text) : '';
+}
+
+/** Phases declared only in settings (no Markdown phase to attach to). */
+function settingsDrafts(
+  settings: PlanSettingsInput | null,
+  line: number,
+  existing: readonly PhaseDraft[],
+): PhaseDraft[] {
+  const known = new Set(existing.map((p) => p.id));
+  return (settings?.phases ?? [])
+    .filter((p) => !known.has(p.id))
+    .map((p) => ({
+      id: p.id,
+      kind: '',
+      title: p.title ?? `Phase ${p.id}`,
+      line,
+      endLine: line,
+      depth: 0,
+      subSteps: [],
+    }));
+}
+
+/** Makes ids unique, reporting each duplicate. */
+function uniqueIds(drafts: readonly PhaseDraft[], source: string, out: Diagnostic[]): PhaseDraft[] {
+  const seen = new Set<string>();
+  return drafts.map((draft) => {
+    if (!seen.has(draft.id)) {
+      seen.add(draft.id);
+      return draft;
+    }
+    let n = 2;
+    while (seen.has(`${draft.id}-${n}`)) n++;
+    const id = `${draft.id}-${n}`;
+    seen.add(id);
+    out.push(
+      diagnostic(
+        'error',
+        'duplicate-phase-id',
+        source,
+        draft.line,
+        `phase id "${draft.id}" is used twice ("${draft.title}"); renumber it (read as "${id}" for now)`,
+      ),
+    );
+    return { ...draft, id };
+  });
+}
+
+function unterminatedFences(doc: MarkdownDoc, source: string): Diagnostic[] {
+  const last = doc.lines.length;
+  return doc.codeBlocks
+    .filter((b) => {
+      const opening = /^\s*(`{3,}|~{3,})/.exec(doc.lines[b.line - 1] ?? '')?.[1];
+      if (!opening) return false;
+      const closing = doc.lines[b.endLine - 1] ?? '';
+      return b.endLine >= last && (b.endLine === b.line || !closing.trim().startsWith(opening));
+    })
+    .map((b) =>
+      diagnostic(
+        'warning',
+        'unterminated-code-block',
+        source,
+        b.line,
+        'this code block is never closed, so the rest of the plan is read as code; add the closing fence',
+      ),
+    );
+}
+
+function parseDocument(text: string, source: string, diagnostics: Diagnostic[]): Plan {
+  const doc = readMarkdown(text);
+  diagnostics.push(...unterminatedFences(doc, source));
+  const settingsResult = readSettings(doc, source);
+  diagnostics.push(...settingsResult.diagnostics);
+  const settings = settingsResult.settings;
+  const layout = findPhases(doc);
+  const drafts = uniqueIds(
+    [...layout.phases, ...settingsDrafts(settings, settingsResult.line, layout.phases)],
+    source,
+    diagnostics,
+  );
+  if (drafts.length === 0) {
+    diagnostics.push(
+      diagnostic(
+        'warning',
+        'no-phases',
+        source,
+        1,
+        'no phases found; write each unit of work as a heading such as "## Phase 1: Title" or "### Step 2 - Title"',
+      ),
+    );
+  } else if (layout.style === 'section') {
+    diagnostics.push(
+      diagnostic(
+        'info',
+        'phases-from-sections',
+        source,
+        drafts[0]?.line ?? 1,
+        'no numbered phases found; each section was read as a phase',
+      ),
+    );
+  }
+  const byId = new Map((settings?.phases ?? []).map((p) => [p.id, p]));
+
+  const files: PlanFile[][] = drafts.map((draft) => {
+    const stated = byId.get(draft.id)?.files;
+    if (stated) {
+      return stated.flatMap((raw) => {
+        const path = normalisePath(raw, { allowDirectory: true, quoted: true }) ?? raw.trim();
+        return path
+          ? [{ path, action: 'unknown' as const, glob: isGlob(path), line: settingsResult.line }]
+          : [];
+      });
+    }
+    return draft.line === draft.endLine && draft.line === settingsResult.line
+      ? []
+      : collectFiles(doc, draft.line, draft.endLine);
+  });
+  const index = new RefIndex(drafts);
+  const deps = readDependencies({ doc, phases: drafts, index, files, source });
+  diagnostics.push(...deps.diagnostics);
+
+  const idToIndex = new Map(drafts.map((d, i) => [d.id, i]));
+  const dependsOn = deps.dependsOn.map((list) => [...list]);
+  const explicit = [...deps.explicit];
+  let stated = deps.stated;
+  let reason = deps.stated
+    ? `the plan states dependencies (${deps.reasons.join('; ') || 'explicitly none'}), so only those count`
+    : 'the plan states no dependencies, so each phase waits for the one before it';
+  drafts.forEach((draft, i) => {
+    const declared = byId.get(draft.id)?.dependsOn;
+    if (!declared) return;
+    const resolved: number[] = [];
+    for (const ref of declared) {
+      const target = idToIndex.get(ref) ?? index.lookup(ref)?.phase;
+      if (target === undefined) {
+        diagnostics.push(
+          diagnostic(
+            'error',
+            'unknown-dependency',
+            source,
+            settingsResult.line,
+            `settings phase "${draft.id}" depends on unknown phase "${ref}"; use one of: ${drafts.map((d) => d.id).join(', ')}`,
+          ),
+        );
+      } else if (target === i) {
+        diagnostics.push(
+          diagnostic(
+            'error',
+            'self-dependency',
+            source,
+            settingsResult.line,
+            `settings phase "${draft.id}" depends on itself; remove it from its dependsOn`,
+          ),
+        );
+      } else resolved.push(target);
+    }
+    dependsOn[i] = resolved;
+    explicit[i] = true;
+    stated = true;
+    reason = 'the plan settings state the dependencies';
+  });
+  if (settings?.dependencyRule) {
+    stated = settings.dependencyRule === 'explicit';
+    reason = `the plan settings ask for the ${settings.dependencyRule} rule`;
+  }
+
+  const phaseOfLine = new Int32Array(doc.lines.length + 2).fill(-1);
+  drafts.forEach((d, i) => {
+    for (let l = d.line; l <= d.endLine && l < phaseOfLine.length; l++) phaseOfLine[l] = i;
+  });
+  const filePhases = new Map<string, number[]>();
+  files.forEach((list, i) => {
+    for (const f of list) filePhases.set(f.path, [...(filePhases.get(f.path) ?? []), i]);
+  });
+  const fixes = readCriticalFixes(doc, drafts, (l) => phaseOfLine[l] ?? -1, index, filePhases);
+  for (const fix of settings?.criticalFixes ?? []) {
+    const item = typeof fix === 'string' ? { text: fix } : fix;
+    fixes.push({
+      id: item.id ?? `C${fixes.length + 1}`,
+      text: item.text,
+      line: settingsResult.line,
+      phases: item.phases ?? [],
+    });
+  }
+
+  const toList = (v: string[] | undefined): string[] => v ?? [];
+  const phases: Phase[] = drafts.map((draft, i) => {
+    const override = byId.get(draft.id);
+    const hints = readHints(doc, draft.line, draft.endLine);
+    const validation = [
+      ...readValidation(doc, draft.line, draft.endLine),
+      ...toList(override?.validation).map((command) => ({ command, line: settingsResult.line })),
+    ];
+    const ids = stated
+      ? (dependsOn[i] ?? []).map((d) => drafts[d]?.id ?? '')
+      : i > 0
+        ? [drafts[i - 1]?.id ?? '']
+        : [];
+    return {
+      id: draft.id,
+      title: override?.title ?? draft.title,
+      line: draft.line,
+      endLine: draft.endLine,
+      body: doc.lines.slice(draft.line - 1, draft.endLine).join('\n'),
+      files: files[i] ?? [],
+      dependsOn: ids,
+      explicitDependencies: explicit[i] ?? false,
+      criticalFixes: fixes
+        .filter((f) => f.phases.length === 0 || f.phases.includes(draft.id))
+        .map((f) => f.id),
+      validation,
+      hints: {
+        ...hints,
+        ...(override?.role !== undefined ? { role: override.role } : {}),
+        ...(override?.agent !== undefined ? { agent: override.agent } : {}),
+        ...(override?.model !== undefined ? { model: override.model } : {}),
+      },
+    };
+  });
+
+  const planValidation = [
+    ...readValidation(doc, 1, doc.lines.length, (l) => (phaseOfLine[l] ?? -1) !== -1),
+    ...toList(settings?.validation).map((command) => ({ command, line: settingsResult.line })),
+  ];
+  const planSettings: PlanSettings = {
+    ...(settings?.maxParallel !== undefined ? { maxParallel: settings.maxParallel } : {}),
+    ...(settings?.model !== undefined ? { model: settings.model } : {}),
+    ...(settings?.agent !== undefined ? { agent: settings.agent } : {}),
+  };
+  return {
+    source,
+    title: planTitle(doc),
+    phases,
+    criticalFixes: fixes,
+    validation: planValidation,
+    dependencyRule: stated ? 'explicit' : 'sequential',
+    dependencyRuleReason: reason,
+    settings: planSettings,
+  };
+}
+
+/** Parses a Markdown implementation plan; never throws: problems are returned as diagnostics. */
+export function parsePlan(text: string, source: string): ParseResult {
+  const diagnostics: Diagnostic[] = [];
+  const refused = guard(text, source);
+  if (refused) return { plan: emptyPlan(source), diagnostics: [refused] };
+  try {
+    const plan = parseDocument(text, source, diagnostics);
+    return { plan, diagnostics };
+  } catch (error) {
+    // A parser bug must not take the CLI down with a stack trace; report it like any other problem.
+    const message = error instanceof Error ? error.message : String(error);
+    diagnostics.push(
+      diagnostic(
+        'error',
+        'parse-failed',
+        source,
+        1,
+        `the parser failed (${message}); please report this plan`,
+      ),
+    );
+    return { plan: emptyPlan(source), diagnostics };
+  }
+}
