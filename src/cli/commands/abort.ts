@@ -1,0 +1,66 @@
+import type { Command } from '@commander-js/extra-typings';
+import { setTimeout as delay } from 'node:timers/promises';
+import { loadRun } from '../../run/engine.js';
+import { Journal } from '../../run/journal.js';
+import { readLockOwner } from '../../run/lock.js';
+import { killProcessesUnder } from '../../run/orphans.js';
+import { applyEvent } from '../../run/state.js';
+import { writeState } from '../../run/journal.js';
+import type { RunEvent } from '../../run/types.js';
+import { CliError } from '../errors.js';
+import { asCliError, resolveRepo } from './run.js';
+import { pickRun } from './status.js';
+
+/** `maestro abort [RUN]`: stop a run for good. */
+export function registerAbort(program: Command): void {
+  program
+    .command('abort')
+    .description(
+      'Abort a run: stop its agents (if it is running) and mark it aborted; `clean` removes its worktrees',
+    )
+    .argument('[run]', 'run id (default: the latest run)')
+    .option('--repo <dir>', 'repository (default: the one containing the current directory)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ maestro abort                           # the latest run
+  $ maestro abort 20261128-101500-ab12 && maestro clean 20261128-101500-ab12`,
+    )
+    .action(async (runArg, flags) => {
+      const repo = await resolveRepo(flags.repo);
+      const runId = await pickRun(repo, runArg);
+      let loaded;
+      try {
+        loaded = await loadRun(repo, runId);
+      } catch (error) {
+        throw asCliError(error);
+      }
+      const owner = readLockOwner(repo);
+      if (owner?.runId === runId) {
+        process.kill(owner.pid, 'SIGINT');
+        // The run stops its agents (grace period) and writes its state; wait for its lock to go.
+        const deadline = Date.now() + 60_000;
+        while (readLockOwner(repo)?.runId === runId) {
+          if (Date.now() > deadline)
+            throw new CliError(`run ${runId} (pid ${String(owner.pid)}) did not stop within a minute`, 1);
+          await delay(100);
+        }
+      }
+      killProcessesUnder(loaded.paths.worktrees);
+      const { state } = await loadRun(repo, runId);
+      if (state.status === 'completed') {
+        process.stdout.write(`run ${runId} had already completed; nothing to abort\n`);
+        return;
+      }
+      const event: RunEvent = { type: 'run-finished', status: 'aborted', time: new Date().toISOString() };
+      const journal = new Journal(loaded.paths.journal);
+      journal.append(event);
+      journal.close();
+      const next = applyEvent(state, event);
+      if (next) await writeState(loaded.paths, next);
+      process.stdout.write(
+        `run ${runId} aborted; remove its worktrees and branches with: maestro clean ${runId}\n`,
+      );
+    });
+}

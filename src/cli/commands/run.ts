@@ -1,0 +1,316 @@
+import { Option, type Command } from '@commander-js/extra-typings';
+import { confirm, isCancel } from '@clack/prompts';
+import path from 'node:path';
+import {
+  BackendConfigError,
+  backendNames,
+  createBackend,
+  defaultBackendName,
+  type BackendName,
+} from '../../agents/registry.js';
+import type { Analysis } from '../../analyze/types.js';
+import { findRepoTop } from '../../git/git.js';
+import { RunError, startRun, type RunResult } from '../../run/engine.js';
+import { EventBus } from '../../run/events.js';
+import { LocalExecutor } from '../../run/executor.js';
+import { landRun } from '../../run/land.js';
+import { jsonReporter, lineReporter } from '../../run/reporters.js';
+import { formatSummary } from '../../run/summary.js';
+import { scheduleModes, type RunOptions, type ScheduleMode } from '../../run/types.js';
+import { CliError, ExitCode, parsePositiveInt } from '../errors.js';
+import { loadAnalysis, planErrors } from '../load-analysis.js';
+
+/** Parses a positive number of minutes (fractions allowed) into milliseconds. */
+export function parseMinutes(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new CliError(`${flag} expects a positive number of minutes, got "${value}"`);
+    return Math.round(n * 60_000);
+  };
+}
+
+function parseNonNegativeInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0)
+      throw new CliError(`${flag} expects a whole number ≥ 0, got "${value}"`);
+    return n;
+  };
+}
+
+function parseUsd(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new CliError(`--budget-usd expects a positive amount, got "${value}"`);
+  return n;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** The repository to work in: `--repo`, else the one around `near` (the plan), else the current directory's. */
+export async function resolveRepo(repoFlag: string | undefined, near?: string): Promise<string> {
+  if (repoFlag === undefined && near !== undefined) {
+    const around = await findRepoTop(path.dirname(path.resolve(near)));
+    if (around !== null) return around;
+  }
+  const dir = path.resolve(repoFlag ?? process.cwd());
+  const top = await findRepoTop(dir);
+  if (top === null) throw new CliError(`${dir} is not inside a git repository (use --repo DIR)`);
+  return top;
+}
+
+/** Reads, parses and analyses a plan; plan errors end the command with exit 1. */
+async function analysePlanFile(
+  planPath: string,
+  repo: string,
+  maxParallel: number | undefined,
+): Promise<Analysis> {
+  const analysis = await loadAnalysis(planPath, { repo, maxParallel });
+  const errors = planErrors(analysis);
+  if (errors.length > 0) {
+    const lines = errors.map(
+      (d) => `${d.file ?? planPath}${d.line === undefined ? '' : `:${String(d.line)}`}: ${d.message}`,
+    );
+    throw new CliError(
+      `the plan has errors; fix them before running:\n${lines.join('\n')}`,
+      ExitCode.failure,
+    );
+  }
+  if (analysis.streams.length === 0) throw new CliError(`${planPath} has no phases to run`, ExitCode.failure);
+  return analysis;
+}
+
+/** Creates the agent backend a run's options name. */
+export function backendFor(options: Pick<RunOptions, 'agent' | 'agentCommand'>) {
+  try {
+    return createBackend(
+      options.agent as BackendName,
+      options.agentCommand === undefined ? {} : { agentCommand: options.agentCommand },
+    );
+  } catch (error) {
+    if (error instanceof BackendConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** Ctrl-C handling for a run: the first stops agents and lets the run write its state; the second exits at once. */
+export function interruptOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  let count = 0;
+  const handler = () => {
+    count += 1;
+    if (count === 1) {
+      process.stderr.write(
+        '\nmaestro: stopping agents and saving state… (press Ctrl-C again to exit at once)\n',
+      );
+      controller.abort();
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+/** A bus with the reporter the flags ask for: JSON lines on stdout, or one plain line per event. */
+export function reporterBus(json: boolean): EventBus {
+  const bus = new EventBus();
+  const write = (line: string) => process.stdout.write(line);
+  bus.subscribe(json ? jsonReporter(write) : lineReporter(write));
+  return bus;
+}
+
+/** Prints the summary and maps the run's end to an exit code. */
+export async function finishRun(result: RunResult, json: boolean, land: boolean): Promise<number> {
+  const state = result.state;
+  const order = Object.keys(state.streams);
+  const summary = formatSummary(state, order);
+  (json ? process.stderr : process.stdout).write(`\n${summary}`);
+  if (land && state.status === 'completed') {
+    const landed = await landRun(state.repo, state);
+    const out = json ? process.stderr : process.stdout;
+    if (landed.landed) out.write(`Landed: ${landed.branch} fast-forwarded to ${landed.sha.slice(0, 10)}\n`);
+    else
+      out.write(`Not landed: ${landed.reason}${landed.command === null ? '' : `; run: ${landed.command}`}\n`);
+  }
+  switch (state.status) {
+    case 'completed':
+      return ExitCode.ok;
+    case 'interrupted':
+      return ExitCode.interrupted;
+    case 'failed':
+    case 'stopped':
+    case 'budget-exceeded':
+    case 'aborted':
+    case 'running':
+      return ExitCode.failure;
+  }
+}
+
+/** Converts the engine's expected failures into CLI errors. */
+export function asCliError(error: unknown): unknown {
+  if (error instanceof RunError)
+    return new CliError(error.message, error.code === 'locked' ? ExitCode.failure : ExitCode.usage);
+  return error;
+}
+
+function describeSchedule(analysis: Analysis, mode: ScheduleMode, maxParallel: number): string {
+  const lines = [
+    `Plan: ${analysis.plan.title} — ${String(analysis.streams.length)} streams, schedule ${mode}, up to ${String(maxParallel)} at a time`,
+  ];
+  analysis.waves.forEach((wave, i) => {
+    const names = wave.map((id) => {
+      const s = analysis.streams.find((x) => x.id === id);
+      return s ? `${id} ${s.title} [${s.role}]` : id;
+    });
+    lines.push(`  wave ${String(i + 1)}: ${names.join(' · ')}`);
+  });
+  if (analysis.criticalPath.length > 0) lines.push(`  critical path: ${analysis.criticalPath.join(' → ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function ask(message: string): Promise<boolean> {
+  const answer = await confirm({ message });
+  return !isCancel(answer) && answer;
+}
+
+/** `maestro run PLAN`: the execution engine. */
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description(
+      'Run a plan: parallel agents in git worktrees, merged in dependency order behind validation gates',
+    )
+    .argument('<plan>', 'the Markdown plan')
+    .option('--repo <dir>', 'repository to work in (default: the one containing the current directory)')
+    .addOption(
+      new Option('--agent <name>', 'agent backend (default: claude if on PATH)').choices(backendNames),
+    )
+    .option('--agent-command <cmd>', 'for --agent command: shell command run per stream in its worktree')
+    .option(
+      '--max-parallel <n>',
+      'most agents at once (default: the plan’s, else 10)',
+      parsePositiveInt('--max-parallel'),
+    )
+    .addOption(
+      new Option('--schedule <mode>', 'how streams are started').choices(scheduleModes).default('dag'),
+    )
+    .option(
+      '--validate <cmd>',
+      'extra validation command run after each merge (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .addOption(
+      new Option('--on-failure <what>', 'after a stream fails')
+        .choices(['continue', 'stop'] as const)
+        .default('continue' as const),
+    )
+    .option('--retries <n>', 'retries after a failed validation gate', parseNonNegativeInt('--retries'), 1)
+    .option('--base <ref>', 'commit or branch the run starts from', 'HEAD')
+    .option('-y, --yes', 'start without asking for approval')
+    .option('--land', 'fast-forward the base branch to the result when it has not moved')
+    .addOption(
+      new Option('--timeout <min>', 'wall-clock limit per agent, in minutes (fractions allowed)')
+        .argParser(parseMinutes('--timeout'))
+        .default(60 * 60_000, '60'),
+    )
+    .addOption(
+      new Option('--stall-timeout <min>', 'stop an agent that prints nothing for this many minutes')
+        .argParser(parseMinutes('--stall-timeout'))
+        .default(10 * 60_000, '10'),
+    )
+    .addOption(
+      new Option('--ownership <mode>', 'out-of-scope edits fail the stream or only warn')
+        .choices(['fail', 'warn'] as const)
+        .default('fail' as const),
+    )
+    .option('--json', 'events as JSON lines on stdout (summary on stderr)')
+    .option(
+      '--budget-usd <usd>',
+      'stop starting and running agents once the run has cost this much',
+      parseUsd,
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ maestro run plan.md                                  # claude agents, asks before starting
+  $ maestro run plan.md --agent codex --max-parallel 4 --yes
+  $ maestro run plan.md --agent command --agent-command './my-agent.sh' --yes
+  $ maestro run plan.md --schedule waves --validate 'npm test' --retries 2
+  $ maestro run plan.md --json --yes > events.jsonl     # for CI
+
+The user's checkout is never touched: work happens on maestro/<run-id> in worktrees under .maestro/runs/.
+Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-C exits at once.`,
+    )
+    .action(async (planArg, flags) => {
+      const repo = await resolveRepo(flags.repo, planArg);
+      const agent = flags.agent ?? defaultBackendName();
+      if (agent === null) {
+        throw new CliError(
+          'no agent CLI (claude, codex, gemini) found on PATH; pass --agent claude|codex|gemini|command|demo',
+        );
+      }
+      if (agent === 'command' && flags.agentCommand === undefined)
+        throw new CliError('--agent command needs --agent-command "CMD"');
+      if (flags.yes !== true && !(process.stdin.isTTY && process.stdout.isTTY)) {
+        throw new CliError('no terminal to ask for approval; pass --yes to start without asking');
+      }
+      const analysis = await analysePlanFile(path.resolve(planArg), repo, flags.maxParallel);
+      const options: RunOptions = {
+        agent,
+        ...(flags.agentCommand === undefined ? {} : { agentCommand: flags.agentCommand }),
+        maxParallel: flags.maxParallel ?? analysis.maxParallel,
+        schedule: flags.schedule,
+        validate: flags.validate,
+        onFailure: flags.onFailure,
+        retries: flags.retries,
+        base: flags.base,
+        land: flags.land === true,
+        timeoutMs: flags.timeout,
+        stallMs: flags.stallTimeout,
+        ownership: flags.ownership,
+        ...(flags.budgetUsd === undefined ? {} : { budgetUsd: flags.budgetUsd }),
+      };
+      const backend = backendFor(options);
+      const json = flags.json === true;
+      (json ? process.stderr : process.stdout).write(
+        describeSchedule(analysis, options.schedule, options.maxParallel),
+      );
+      if (flags.yes !== true && options.schedule !== 'waves') {
+        const first = analysis.waves[0]?.length ?? 0;
+        const ok = await ask(
+          `Ready to spawn ${String(analysis.streams.length)} ${agent} agents (${String(Math.min(first, options.maxParallel))} at first, up to ${String(options.maxParallel)} at a time)?`,
+        );
+        if (!ok) throw new CliError('not started', ExitCode.ok);
+      }
+      const interrupt = interruptOnSignals();
+      try {
+        const result = await startRun(repo, analysis, options, {
+          executor: new LocalExecutor(backend),
+          bus: reporterBus(json),
+          signal: interrupt.signal,
+          ...(flags.yes === true
+            ? {}
+            : {
+                approveWave: (wave: number, ids: readonly string[]) =>
+                  ask(`Ready to spawn ${String(ids.length)} agents in wave ${String(wave + 1)}?`),
+              }),
+        });
+        process.exitCode = await finishRun(result, json, options.land);
+      } catch (error) {
+        throw asCliError(error);
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}

@@ -1,0 +1,59 @@
+import type { Command } from '@commander-js/extra-typings';
+import { loadRun } from '../../run/engine.js';
+import { listRuns } from '../../run/journal.js';
+import { readLockOwner } from '../../run/lock.js';
+import { formatSummary } from '../../run/summary.js';
+import { CliError } from '../errors.js';
+import { asCliError, resolveRepo } from './run.js';
+
+/** The run named on the command line, else the latest one. */
+export async function pickRun(repo: string, run: string | undefined): Promise<string> {
+  if (run !== undefined) return run;
+  const runs = await listRuns(repo);
+  const latest = runs.at(-1);
+  if (latest === undefined) throw new CliError(`no maestro runs in ${repo}`);
+  return latest;
+}
+
+/** `maestro status [RUN]`: a run's state, replayed from its journal. */
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('Show a run’s state: per-stream status, retries, files; whether it is still running')
+    .argument('[run]', 'run id (default: the latest run)')
+    .option('--repo <dir>', 'repository (default: the one containing the current directory)')
+    .option('--json', 'the run state as one JSON document')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ maestro status                          # the latest run
+  $ maestro status 20261128-101500-ab12 --json`,
+    )
+    .action(async (runArg, flags) => {
+      const repo = await resolveRepo(flags.repo);
+      const runId = await pickRun(repo, runArg);
+      let loaded;
+      try {
+        loaded = await loadRun(repo, runId);
+      } catch (error) {
+        throw asCliError(error);
+      }
+      const owner = readLockOwner(repo);
+      const live = owner?.runId === runId;
+      const state = loaded.state;
+      // A journal that says "running" with no live owner is a crashed run.
+      if (state.status === 'running' && !live) state.status = 'interrupted';
+      if (flags.json === true) {
+        process.stdout.write(`${JSON.stringify({ ...state, live }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(
+        formatSummary(
+          state,
+          loaded.analysis.streams.map((s) => s.id),
+        ),
+      );
+      if (live) process.stdout.write(`Live: running in pid ${String(owner.pid)}\n`);
+    });
+}

@@ -1,0 +1,312 @@
+/**
+ * A thin typed wrapper over the `git` binary (execFile, never a shell).
+ * Every function takes the directory to run in; none of them touches the user's checkout unless
+ * handed its path explicitly (only `landFastForward` does, and only through `merge --ff-only`).
+ * Written against git 2.39 (`merge-tree --write-tree` needs ≥ 2.38).
+ */
+import { execFile } from 'node:child_process';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** A git invocation that exited non-zero when the caller did not expect it. */
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(`git ${args.join(' ')} failed (exit ${String(exitCode)}): ${stderr.trim()}`);
+    this.name = 'GitError';
+  }
+}
+
+export interface GitResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+/** Environment for every git call: no prompts, no pager, stable messages. */
+function gitEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' };
+}
+
+/** Runs git and resolves with its output whatever the exit code (spawn errors reject). */
+export function gitRaw(cwd: string, args: readonly string[]): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      [...args],
+      { cwd, env: gitEnv(), maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error !== null && typeof error.code !== 'number') {
+          reject(new Error(`could not run git ${args.join(' ')}: ${error.message}`));
+          return;
+        }
+        resolve({ stdout, stderr, exitCode: error ? Number(error.code) : 0 });
+      },
+    );
+  });
+}
+
+/** Runs git and returns stdout; throws `GitError` on a non-zero exit. */
+export async function git(cwd: string, args: readonly string[]): Promise<string> {
+  const result = await gitRaw(cwd, args);
+  if (result.exitCode !== 0) throw new GitError(args, result.exitCode, result.stderr);
+  return result.stdout;
+}
+
+function splitZ(text: string): string[] {
+  return text.split('\0').filter((s) => s.length > 0);
+}
+
+/** The top-level directory of the working tree containing `cwd`, or null outside a repository. */
+export async function findRepoTop(cwd: string): Promise<string | null> {
+  try {
+    const r = await gitRaw(cwd, ['rev-parse', '--show-toplevel']);
+    return r.exitCode === 0 ? r.stdout.trim() : null;
+  } catch {
+    return null; // cwd does not exist
+  }
+}
+
+/** The repository's common git directory (shared by all worktrees), absolute. */
+export async function commonDir(repo: string): Promise<string> {
+  const out = (await git(repo, ['rev-parse', '--git-common-dir'])).trim();
+  return path.resolve(repo, out);
+}
+
+/** Resolves a revision to a commit id, or null when it does not name a commit. */
+export async function resolveCommit(repo: string, ref: string): Promise<string | null> {
+  const r = await gitRaw(repo, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  return r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
+/** The full branch ref (`refs/heads/x`) that `ref` names, when it names a local branch (or HEAD on one). */
+export async function branchRefOf(repo: string, ref: string): Promise<string | null> {
+  if (ref === 'HEAD') {
+    const r = await gitRaw(repo, ['symbolic-ref', '-q', 'HEAD']);
+    return r.exitCode === 0 ? r.stdout.trim() : null;
+  }
+  const full = ref.startsWith('refs/heads/') ? ref : `refs/heads/${ref}`;
+  const r = await gitRaw(repo, ['show-ref', '--verify', '--quiet', full]);
+  return r.exitCode === 0 ? full : null;
+}
+
+/** Creates branch `name` at `sha`; fails if it exists (update-ref with an all-zero old value). */
+export async function createBranch(repo: string, name: string, sha: string): Promise<void> {
+  await git(repo, ['update-ref', `refs/heads/${name}`, sha, '0'.repeat(40)]);
+}
+
+/** Moves branch `name` to `sha` unconditionally (creates it when missing). */
+export async function setBranch(repo: string, name: string, sha: string): Promise<void> {
+  await git(repo, ['update-ref', `refs/heads/${name}`, sha]);
+}
+
+/** Deletes a branch if it exists. */
+export async function deleteBranch(repo: string, name: string): Promise<void> {
+  await gitRaw(repo, ['update-ref', '-d', `refs/heads/${name}`]);
+}
+
+/** Lists local branches whose names start with `prefix`. */
+export async function listBranches(repo: string, prefix: string): Promise<string[]> {
+  const out = await git(repo, ['for-each-ref', '--format=%(refname:short)', `refs/heads/${prefix}`]);
+  return out.split('\n').filter((s) => s.length > 0);
+}
+
+/**
+ * Worktree bookkeeping (`.git/worktrees/*`) is not safe under concurrent `git worktree` commands
+ * (git 2.39: "failed to read .git/worktrees/x/commondir"), so they run one at a time per process.
+ */
+let worktreeQueue: Promise<unknown> = Promise.resolve();
+function serialWorktreeOp<T>(work: () => Promise<T>): Promise<T> {
+  const result = worktreeQueue.then(work, work);
+  worktreeQueue = result.catch(() => undefined);
+  return result;
+}
+
+/** Adds a worktree at `dir` with `branch` checked out. */
+export async function addWorktree(repo: string, dir: string, branch: string): Promise<void> {
+  await mkdir(path.dirname(dir), { recursive: true });
+  await serialWorktreeOp(() => git(repo, ['worktree', 'add', '--quiet', dir, branch]));
+}
+
+/** Removes a worktree (with any changes in it) and prunes stale worktree records. */
+export async function removeWorktree(repo: string, dir: string): Promise<void> {
+  await serialWorktreeOp(async () => {
+    await gitRaw(repo, ['worktree', 'remove', '--force', '--force', dir]);
+    await gitRaw(repo, ['worktree', 'prune']);
+  });
+}
+
+/** Forgets worktrees whose directories are gone. */
+export async function pruneWorktrees(repo: string): Promise<void> {
+  await serialWorktreeOp(() => gitRaw(repo, ['worktree', 'prune']));
+}
+
+/** One entry of `git worktree list --porcelain`. */
+export interface WorktreeInfo {
+  readonly path: string;
+  readonly head: string | null;
+  /** Full ref (`refs/heads/x`), or null when detached. */
+  readonly branch: string | null;
+}
+
+/** Every worktree of the repository, the main one first. */
+export async function listWorktrees(repo: string): Promise<WorktreeInfo[]> {
+  const out = await serialWorktreeOp(() => git(repo, ['worktree', 'list', '--porcelain', '-z']));
+  const result: WorktreeInfo[] = [];
+  let current: { path: string; head: string | null; branch: string | null } | null = null;
+  for (const field of out.split('\0')) {
+    if (field.startsWith('worktree ')) {
+      if (current) result.push(current);
+      current = { path: field.slice('worktree '.length), head: null, branch: null };
+    } else if (current && field.startsWith('HEAD ')) {
+      current.head = field.slice(5);
+    } else if (current && field.startsWith('branch ')) {
+      current.branch = field.slice(7);
+    }
+  }
+  if (current) result.push(current);
+  return result;
+}
+
+/** True when the worktree has no staged, unstaged or untracked (non-ignored) changes. */
+export async function isClean(worktree: string): Promise<boolean> {
+  const out = await git(worktree, ['status', '--porcelain', '-z', '--untracked-files=all']);
+  return out.length === 0;
+}
+
+/** Identity used when the repository has none configured, so commits never fail for that reason. */
+async function identityArgs(worktree: string): Promise<string[]> {
+  const env = process.env;
+  const name = await gitRaw(worktree, ['config', 'user.name']);
+  const email = await gitRaw(worktree, ['config', 'user.email']);
+  const args: string[] = [];
+  if (name.exitCode !== 0 && env.GIT_AUTHOR_NAME === undefined) args.push('-c', 'user.name=Maestro');
+  if (email.exitCode !== 0 && env.GIT_AUTHOR_EMAIL === undefined)
+    args.push('-c', 'user.email=maestro@localhost');
+  return args;
+}
+
+/** Commits everything in the worktree (tracked and untracked). Returns the new HEAD and whether a commit was made. */
+export async function commitAll(
+  worktree: string,
+  message: string,
+): Promise<{ sha: string; committed: boolean }> {
+  await git(worktree, ['add', '--all']);
+  const staged = await gitRaw(worktree, ['diff', '--cached', '--quiet']);
+  let committed = false;
+  if (staged.exitCode === 1) {
+    // --no-verify: the user's hooks are for humans; validation gates play that part here.
+    await git(worktree, [
+      ...(await identityArgs(worktree)),
+      'commit',
+      '--quiet',
+      '--no-verify',
+      '-m',
+      message,
+    ]);
+    committed = true;
+  }
+  const sha = (await git(worktree, ['rev-parse', 'HEAD'])).trim();
+  return { sha, committed };
+}
+
+/** Paths changed between two commits (renames listed as delete + add, so both sides are checked). */
+export async function changedPaths(repo: string, from: string, to: string): Promise<string[]> {
+  return splitZ(await git(repo, ['diff', '--name-only', '-z', '--no-renames', from, to]));
+}
+
+/** True when `ancestor` is reachable from `descendant`. */
+export async function isAncestor(repo: string, ancestor: string, descendant: string): Promise<boolean> {
+  const r = await gitRaw(repo, ['merge-base', '--is-ancestor', ancestor, descendant]);
+  if (r.exitCode === 0) return true;
+  if (r.exitCode === 1) return false;
+  throw new GitError(['merge-base', '--is-ancestor', ancestor, descendant], r.exitCode, r.stderr);
+}
+
+/** Result of a merge pre-check: a clean tree, or the conflicting paths. */
+export type MergeTreeResult =
+  | { readonly clean: true; readonly tree: string }
+  | { readonly clean: false; readonly conflicts: readonly string[] };
+
+/** Computes the merge of two commits without touching any worktree or index (`merge-tree --write-tree`). */
+export async function mergeTree(repo: string, ours: string, theirs: string): Promise<MergeTreeResult> {
+  const args = ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', ours, theirs];
+  const r = await gitRaw(repo, args);
+  const fields = splitZ(r.stdout);
+  if (r.exitCode === 0 && fields[0] !== undefined) return { clean: true, tree: fields[0] };
+  if (r.exitCode === 1) return { clean: false, conflicts: [...new Set(fields.slice(1))] };
+  throw new GitError(args, r.exitCode, r.stderr);
+}
+
+/** Outcome of `mergeIntoBranch`. */
+export type MergeResult =
+  | { readonly ok: true; readonly sha: string; readonly alreadyMerged: boolean }
+  | { readonly ok: false; readonly reason: 'conflict'; readonly conflicts: readonly string[] }
+  | { readonly ok: false; readonly reason: 'moved'; readonly message: string };
+
+/**
+ * Merges `theirs` into branch `branch` atomically: the merge tree is computed with merge-tree,
+ * committed with commit-tree, and the branch moved with update-ref guarded by its old value.
+ * The branch is either untouched or points at the complete merge commit; worktrees that have
+ * the branch checked out must be synced afterwards (`syncWorktree`).
+ */
+export async function mergeIntoBranch(
+  repo: string,
+  branch: string,
+  theirs: string,
+  message: string,
+): Promise<MergeResult> {
+  const ref = `refs/heads/${branch}`;
+  const ours = (await git(repo, ['rev-parse', ref])).trim();
+  if (await isAncestor(repo, theirs, ours)) return { ok: true, sha: ours, alreadyMerged: true };
+  const merged = await mergeTree(repo, ours, theirs);
+  if (!merged.clean) return { ok: false, reason: 'conflict', conflicts: merged.conflicts };
+  const ident = await identityArgs(repo);
+  const sha = (
+    await git(repo, [...ident, 'commit-tree', merged.tree, '-p', ours, '-p', theirs, '-m', message])
+  ).trim();
+  const r = await gitRaw(repo, ['update-ref', '-m', message, ref, sha, ours]);
+  if (r.exitCode !== 0) return { ok: false, reason: 'moved', message: r.stderr.trim() };
+  return { ok: true, sha, alreadyMerged: false };
+}
+
+/** Makes a worktree match its HEAD exactly: discards changes and untracked files (keeps ignored ones). */
+export async function syncWorktree(worktree: string): Promise<void> {
+  await git(worktree, ['reset', '--quiet', '--hard', 'HEAD']);
+  await git(worktree, ['clean', '-fdq']);
+}
+
+/** Moves the worktree's checked-out branch to `sha` and makes the files match (revert to last green). */
+export async function resetWorktree(worktree: string, sha: string): Promise<void> {
+  await git(worktree, ['reset', '--quiet', '--hard', sha]);
+  await git(worktree, ['clean', '-fdq']);
+}
+
+/** The parents of a commit. */
+export async function parentsOf(repo: string, sha: string): Promise<string[]> {
+  const out = (await git(repo, ['rev-list', '--parents', '-n', '1', sha])).trim();
+  return out.split(' ').slice(1);
+}
+
+/** Tracked files of a commit or the index (`ls-files`). */
+export async function lsFiles(repo: string, ref?: string): Promise<string[]> {
+  if (ref === undefined) return splitZ(await git(repo, ['ls-files', '-z']));
+  return splitZ(await git(repo, ['ls-tree', '-r', '--name-only', '-z', ref]));
+}
+
+/** Adds a pattern to `<common dir>/info/exclude` (never the user's .gitignore) if not there yet. */
+export async function addExclude(repo: string, pattern: string): Promise<void> {
+  const file = path.join(await commonDir(repo), 'info', 'exclude');
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    await mkdir(path.dirname(file), { recursive: true });
+  }
+  if (text.split('\n').includes(pattern)) return;
+  const prefix = text.length > 0 && !text.endsWith('\n') ? '\n' : '';
+  await appendFile(file, `${prefix}${pattern}\n`);
+}

@@ -1,0 +1,741 @@
+/**
+ * The run engine: creates the integration branch and worktrees, starts streams as the scheduler
+ * says, commits and checks each stream's work, merges in dependency order behind validation gates,
+ * and records every step in the journal so a crashed or interrupted run can resume.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AgentActivity, AgentTask } from '../agents/types.js';
+import type { Analysis, Stream } from '../analyze/types.js';
+import {
+  addExclude,
+  addWorktree,
+  branchRefOf,
+  changedPaths,
+  commitAll,
+  createBranch,
+  git,
+  isAncestor,
+  listWorktrees,
+  mergeIntoBranch,
+  pruneWorktrees,
+  resetWorktree,
+  resolveCommit,
+  setBranch,
+  syncWorktree,
+} from '../git/git.js';
+import { EventBus } from './events.js';
+import type { StreamExecutor } from './executor.js';
+import {
+  Journal,
+  createRunDir,
+  newRunId,
+  readJournal,
+  readJson,
+  runPaths,
+  type RunPaths,
+} from './journal.js';
+import { acquireLock, type LockOwner } from './lock.js';
+import { killProcessesUnder } from './orphans.js';
+import { outOfScopePaths } from './ownership.js';
+import { assemblePrompt, type DependencyReport } from './prompt.js';
+import { currentWave, dependantsOf, streamsToStart, type SchedulerStream } from './scheduler.js';
+import { applyEvent, replay } from './state.js';
+import type { RunEvent, RunEventInput, RunOptions, RunState, RunStatus, StreamStatus } from './types.js';
+import { isTerminal } from './types.js';
+import { runValidation } from './validate.js';
+
+/** An expected reason a run cannot start or resume. */
+export class RunError extends Error {
+  constructor(
+    readonly code: 'locked' | 'bad-base' | 'not-found' | 'finished' | 'corrupt',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunError';
+  }
+}
+
+/** What the engine needs from its caller (the CLI, or a worker). */
+export interface EngineHooks {
+  readonly executor: StreamExecutor;
+  readonly bus: EventBus;
+  /** Aborting interrupts the run (Ctrl-C): agents are stopped, state written, the run stays resumable. */
+  readonly signal?: AbortSignal;
+  /** Asked before each wave in `waves` mode; false stops the run. */
+  readonly approveWave?: (wave: number, streamIds: readonly string[]) => Promise<boolean>;
+}
+
+/** The result of a run (or of a resumed run). */
+export interface RunResult {
+  readonly runId: string;
+  readonly state: RunState;
+  readonly paths: RunPaths;
+}
+
+/** The branch a stream works on. Not `maestro/<run>/<stream>`: git cannot have `maestro/<run>` as a branch and a directory. */
+export function streamBranchName(runId: string, streamId: string): string {
+  return `maestro/${runId}--${streamId}`;
+}
+
+/** The integration branch of a run. */
+export function integrationBranchName(runId: string): string {
+  return `maestro/${runId}`;
+}
+
+/** The completion report file name for a stream's role. */
+export function reportNameFor(analysis: Analysis, stream: Stream): string {
+  return (
+    analysis.roles[stream.role]?.reportName ??
+    `${stream.role.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_COMPLETE.md`
+  );
+}
+
+/** Every validation command that gates a stream's merge: `--validate`, the plan's, the phase's. */
+export function gateCommands(analysis: Analysis, options: RunOptions, stream: Stream): string[] {
+  const all = [
+    ...options.validate,
+    ...analysis.plan.validation.map((v) => v.command),
+    ...stream.validation.map((v) => v.command),
+  ];
+  return [...new Set(all)];
+}
+
+function lockMessage(owner: LockOwner): string {
+  return `another maestro run (${owner.runId}, pid ${String(owner.pid)}) is active in this repository; wait for it to finish or stop it with \`maestro abort ${owner.runId}\``;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a new run of an analysed plan in `repo`. */
+export async function startRun(
+  repo: string,
+  analysis: Analysis,
+  options: RunOptions,
+  hooks: EngineHooks,
+  runId = newRunId(),
+): Promise<RunResult> {
+  const baseSha = await resolveCommit(repo, options.base);
+  if (baseSha === null)
+    throw new RunError('bad-base', `--base ${options.base} does not name a commit in ${repo}`);
+  const baseBranchRef = await branchRefOf(repo, options.base);
+  const paths = runPaths(repo, runId);
+  const lock = await acquireLock(repo, runId);
+  if (!lock.ok) throw new RunError('locked', lockMessage(lock.owner));
+  try {
+    await addExclude(repo, '/.maestro/');
+    await createRunDir(paths);
+    await writeFile(paths.analysis, `${JSON.stringify(analysis, null, 2)}\n`);
+    await writeFile(paths.options, `${JSON.stringify(options, null, 2)}\n`);
+    const integrationBranch = integrationBranchName(runId);
+    await createBranch(repo, integrationBranch, baseSha);
+    await addWorktree(repo, paths.integrationWorktree, integrationBranch);
+    const engine = new RunEngine(repo, runId, paths, analysis, options, hooks, null);
+    engine.emit({
+      type: 'run-started',
+      runId,
+      repo,
+      planSource: analysis.plan.source,
+      baseRef: options.base,
+      baseSha,
+      baseBranchRef,
+      integrationBranch,
+      streamIds: analysis.streams.map((s) => s.id),
+    });
+    return await engine.execute();
+  } finally {
+    lock.release();
+  }
+}
+
+/** Loads a run's saved analysis, options and journal. */
+export async function loadRun(
+  repo: string,
+  runId: string,
+): Promise<{
+  paths: RunPaths;
+  analysis: Analysis;
+  options: RunOptions;
+  events: RunEvent[];
+  state: RunState;
+}> {
+  const paths = runPaths(repo, runId);
+  if (!(await exists(paths.journal))) throw new RunError('not-found', `no run ${runId} in ${repo}`);
+  const events = await readJournal(paths.journal);
+  const state = replay(events);
+  if (state === null) throw new RunError('corrupt', `run ${runId} has no run-started event in its journal`);
+  const analysis = (await readJson(paths.analysis)) as Analysis;
+  const options = (await readJson(paths.options)) as RunOptions;
+  return { paths, analysis, options, events, state };
+}
+
+/** Resumes an interrupted or crashed run: repairs half-done work, then carries on. */
+export async function resumeRun(repo: string, runId: string, hooks: EngineHooks): Promise<RunResult> {
+  const lock = await acquireLock(repo, runId);
+  if (!lock.ok) throw new RunError('locked', lockMessage(lock.owner));
+  try {
+    const loaded = await loadRun(repo, runId);
+    if (loaded.state.status === 'completed' || loaded.state.status === 'aborted') {
+      throw new RunError('finished', `run ${runId} is ${loaded.state.status}; nothing to resume`);
+    }
+    const engine = new RunEngine(
+      repo,
+      runId,
+      loaded.paths,
+      loaded.analysis,
+      loaded.options,
+      hooks,
+      loaded.state,
+    );
+    engine.emit({ type: 'run-resumed', runId });
+    await engine.repair();
+    return await engine.execute();
+  } finally {
+    lock.release();
+  }
+}
+
+/** Serialises work on the integration branch (merge + gate) without blocking the event loop. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(work);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+const maxOutputEventsPerAttempt = 200;
+
+/** Drives one run. Use `startRun` / `resumeRun`. */
+class RunEngine {
+  state: RunState | null;
+  readonly #journal: Journal;
+  readonly #agents = new AbortController();
+  readonly #integration = new Mutex();
+  readonly #streams: ReadonlyMap<string, Stream>;
+  readonly #schedulerStreams: readonly SchedulerStream[];
+  readonly #conflictRetried = new Set<string>();
+  readonly #liveCost = new Map<string, number>();
+  #interrupted = false;
+  #stopReason: RunStatus | null = null;
+  #approvedWave = -1;
+
+  constructor(
+    readonly repo: string,
+    readonly runId: string,
+    readonly paths: RunPaths,
+    readonly analysis: Analysis,
+    readonly options: RunOptions,
+    readonly hooks: EngineHooks,
+    state: RunState | null,
+  ) {
+    this.state = state;
+    this.#journal = new Journal(paths.journal);
+    this.#streams = new Map(analysis.streams.map((s) => [s.id, s]));
+    const known = new Set(analysis.streams.map((s) => s.id));
+    const byId = new Map(
+      analysis.streams.map((s) => [
+        s.id,
+        {
+          id: s.id,
+          deps: [...new Set([...s.dependsOn, ...s.implicitDependsOn])].filter(
+            (d) => known.has(d) && d !== s.id,
+          ),
+        },
+      ]),
+    );
+    const order = [...analysis.startOrder.filter((id) => byId.has(id)), ...analysis.streams.map((s) => s.id)];
+    this.#schedulerStreams = [...new Set(order)].map((id) => byId.get(id)).filter((s) => s !== undefined);
+  }
+
+  get #run(): RunState {
+    if (this.state === null) throw new Error('run state used before run-started');
+    return this.state;
+  }
+
+  /** Stamps, applies, journals and publishes an event. */
+  emit(input: RunEventInput): void {
+    const event = { ...input, time: new Date().toISOString() } as RunEvent;
+    this.state = applyEvent(this.state, event);
+    if (event.type !== 'agent-output') {
+      this.#journal.append(event);
+      this.#writeState();
+    }
+    this.hooks.bus.publish(event);
+  }
+
+  #writeState(): void {
+    if (this.state === null) return;
+    // Synchronous so state.json never lags the journal line just written (tmp + rename: atomic).
+    const tmp = `${this.paths.state}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(this.state, null, 2)}\n`);
+    renameSync(tmp, this.paths.state);
+  }
+
+  #status(id: string): StreamStatus {
+    return this.#run.streams[id]?.status ?? 'pending';
+  }
+
+  #stream(id: string): Stream {
+    const s = this.#streams.get(id);
+    if (!s) throw new Error(`unknown stream ${id}`);
+    return s;
+  }
+
+  #integrationTip(): Promise<string> {
+    return git(this.repo, ['rev-parse', `refs/heads/${this.#run.integrationBranch}`]).then((s) => s.trim());
+  }
+
+  /** Ensures a worktree for `branch` at `dir` exists and is clean (recreated if it vanished). */
+  async #ensureWorktree(dir: string, branch: string): Promise<void> {
+    const registered = (await listWorktrees(this.repo)).some(
+      (w) => path.resolve(w.path) === path.resolve(dir),
+    );
+    if (registered && (await exists(dir))) {
+      await syncWorktree(dir);
+      return;
+    }
+    await rm(dir, { recursive: true, force: true });
+    await pruneWorktrees(this.repo);
+    await addWorktree(this.repo, dir, branch);
+  }
+
+  /**
+   * After a crash: kill orphaned agents, put the integration branch back on the last green commit,
+   * and bring each stream's journaled state in line with git (no merge twice, no lost commit).
+   */
+  async repair(): Promise<void> {
+    const run = this.#run;
+    killProcessesUnder(this.paths.worktrees);
+    const branch = run.integrationBranch;
+    if ((await resolveCommit(this.repo, `refs/heads/${branch}`)) === null)
+      await setBranch(this.repo, branch, run.greenSha);
+    await this.#ensureWorktree(this.paths.integrationWorktree, branch);
+    const tip = await this.#integrationTip();
+    if (tip !== run.greenSha) {
+      // A merge (or its gate) was cut short: undo it; the stream merges again below, exactly once.
+      await resetWorktree(this.paths.integrationWorktree, run.greenSha);
+      this.emit({
+        type: 'integration-reset',
+        sha: run.greenSha,
+        reason: 'resume: undo an unvalidated merge',
+      });
+    }
+    for (const s of Object.values(run.streams)) {
+      switch (s.status) {
+        case 'merged':
+          if (s.mergeSha !== null && !(await isAncestor(this.repo, s.mergeSha, run.greenSha))) {
+            this.emit({
+              type: 'stream-interrupted',
+              streamId: s.id,
+              reason: 'merge not validated before the crash',
+            });
+          }
+          break;
+        case 'running':
+        case 'ready':
+          this.emit({
+            type: 'stream-interrupted',
+            streamId: s.id,
+            reason: 'maestro stopped while the agent ran',
+          });
+          break;
+        case 'committed':
+          if (s.commitSha !== null && (await isAncestor(this.repo, s.commitSha, run.greenSha))) {
+            // Merged and validated, but the journal line was lost: record it, do not merge again.
+            this.emit({
+              type: 'stream-merged',
+              streamId: s.id,
+              mergeSha: run.greenSha,
+              streamSha: s.commitSha,
+            });
+          }
+          break;
+        case 'pending':
+        case 'failed':
+        case 'skipped':
+        case 'interrupted':
+          break;
+      }
+    }
+  }
+
+  /** The scheduling loop: start what the scheduler allows, wait for something to finish, repeat. */
+  async execute(): Promise<RunResult> {
+    const onAbort = () => {
+      this.#interrupted = true;
+      this.#agents.abort('abort');
+    };
+    if (this.hooks.signal?.aborted === true) onAbort();
+    this.hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    const inflight = new Map<string, Promise<void>>();
+    try {
+      for (;;) {
+        this.#skipBlocked();
+        if (!this.#interrupted && this.#stopReason === null) {
+          const start = streamsToStart({
+            mode: this.options.schedule,
+            maxParallel: this.options.maxParallel,
+            streams: this.#schedulerStreams,
+            // A launched stream counts as running before its first event (it awaits git work first).
+            status: new Map(
+              Object.values(this.#run.streams).map((s) => [s.id, inflight.has(s.id) ? 'running' : s.status]),
+            ),
+            waves: this.analysis.waves,
+            criticalPath: new Set(this.analysis.criticalPath),
+          });
+          if (start.length > 0 && !(await this.#approve())) {
+            this.#stopReason = 'stopped';
+            this.emit({ type: 'note', message: 'wave not approved; stopping' });
+          } else {
+            for (const id of start) {
+              const job = this.#runStreamSafely(id).finally(() => inflight.delete(id));
+              inflight.set(id, job);
+            }
+          }
+        }
+        if (inflight.size === 0) break;
+        await Promise.race(inflight.values());
+      }
+    } finally {
+      this.hooks.signal?.removeEventListener('abort', onAbort);
+    }
+    this.emit({ type: 'run-finished', status: this.#finalStatus() });
+    this.#journal.close();
+    return { runId: this.runId, state: this.#run, paths: this.paths };
+  }
+
+  async #approve(): Promise<boolean> {
+    if (this.options.schedule !== 'waves') return true;
+    const status = new Map(Object.values(this.#run.streams).map((s) => [s.id, s.status]));
+    const wave = currentWave({ waves: this.analysis.waves, status });
+    if (wave < 0 || wave <= this.#approvedWave) return true;
+    const ids = this.analysis.waves[wave] ?? [];
+    const ok = this.hooks.approveWave ? await this.hooks.approveWave(wave, ids) : true;
+    if (ok) {
+      this.#approvedWave = wave;
+      this.emit({ type: 'wave-started', wave, streamIds: ids });
+    }
+    return ok;
+  }
+
+  #finalStatus(): RunStatus {
+    if (this.#interrupted) return 'interrupted';
+    if (this.#stopReason !== null) return this.#stopReason;
+    const streams = Object.values(this.#run.streams);
+    return streams.every((s) => s.status === 'merged') ? 'completed' : 'failed';
+  }
+
+  /** Marks not-yet-started streams whose dependencies failed or were skipped as skipped. */
+  #skipBlocked(): void {
+    for (const s of this.#schedulerStreams) {
+      const status = this.#status(s.id);
+      if (status !== 'pending' && status !== 'interrupted') continue;
+      const blocker = s.deps.find((d) => {
+        const ds = this.#status(d);
+        return ds === 'failed' || ds === 'skipped';
+      });
+      if (blocker !== undefined) {
+        this.emit({
+          type: 'stream-skipped',
+          streamId: s.id,
+          reason: `depends on ${blocker}, which ${this.#status(blocker)}`,
+        });
+      }
+    }
+  }
+
+  #onStreamFailed(id: string, code: string, message: string): void {
+    this.emit({ type: 'stream-failed', streamId: id, code, message });
+    for (const dep of dependantsOf(this.#schedulerStreams, id)) {
+      const status = this.#status(dep);
+      if (status === 'pending' || status === 'interrupted') {
+        this.emit({ type: 'stream-skipped', streamId: dep, reason: `depends on ${id}, which failed` });
+      }
+    }
+    if (this.options.onFailure === 'stop' && this.#stopReason === null) {
+      this.#stopReason = 'stopped';
+      this.emit({ type: 'note', message: `stopping: ${id} failed and --on-failure is stop` });
+    }
+  }
+
+  /**
+   * Runs a stream; an unexpected error (a git failure, a full disk) fails that stream with the error
+   * rather than tearing down the run and orphaning the other agents.
+   */
+  async #runStreamSafely(id: string): Promise<void> {
+    try {
+      await this.#runStream(id);
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      this.#onStreamFailed(id, 'internal-error', message);
+    }
+  }
+
+  /** One stream from start to merge (or failure), including its retries. */
+  async #runStream(id: string): Promise<void> {
+    const stream = this.#stream(id);
+    for (;;) {
+      const st = this.#run.streams[id];
+      if (!st) return;
+      if (st.status !== 'committed') {
+        const agentDone = await this.#runAgentAttempt(stream);
+        if (!agentDone) return;
+      }
+      const merged = await this.#integration.run(() => this.#mergeAndGate(stream));
+      if (merged !== 'retry') return;
+    }
+  }
+
+  /** Prepares the branch and worktree, runs the agent, commits and checks ownership. True when committed. */
+  async #runAgentAttempt(stream: Stream): Promise<boolean> {
+    const id = stream.id;
+    const st = this.#run.streams[id];
+    if (!st) return false;
+    const branch = streamBranchName(this.runId, id);
+    const worktree = this.paths.streamWorktree(id);
+    const tip = await this.#integrationTip();
+    let startSha = st.startSha;
+    const existing = await resolveCommit(this.repo, `refs/heads/${branch}`);
+    if (existing === null || startSha === null || st.attempts === 0) {
+      // Fresh start (or a branch left by a crash before its start was journaled): from the integration tip.
+      await setBranch(this.repo, branch, tip);
+      startSha = tip;
+    }
+    await this.#ensureWorktree(worktree, branch);
+    const attempt = st.attempts + 1;
+    this.emit({ type: 'stream-started', streamId: id, attempt, branch, startSha, worktree });
+
+    const dir = this.paths.streamDir(id);
+    await mkdir(dir, { recursive: true });
+    const reportFile = path.join(dir, 'report.md');
+    await rm(reportFile, { force: true });
+    const prompt = assemblePrompt({
+      analysis: this.analysis,
+      stream,
+      validationCommands: gateCommands(this.analysis, this.options, stream),
+      dependencyReports: await this.#dependencyReports(stream),
+      retryContext: st.retryContext,
+      reportFileHint: 'the file named in $MAESTRO_REPORT_FILE',
+    });
+    const promptFile = path.join(dir, 'prompt.md');
+    await writeFile(promptFile, prompt);
+    await writeFile(path.join(dir, `prompt-${String(attempt)}.md`), prompt);
+    const role = this.analysis.roles[stream.role];
+    const task: AgentTask = {
+      runId: this.runId,
+      streamId: id,
+      streamTitle: stream.title,
+      role: stream.role,
+      roleInstructions: role?.instructions ?? '',
+      model: stream.model,
+      files: stream.files.map((f) => f.path),
+      prompt,
+      promptFile,
+      reportFile,
+      cwd: worktree,
+      validationCommands: gateCommands(this.analysis, this.options, stream),
+      env: {},
+    };
+    let outputs = 0;
+    const onActivity = (activity: AgentActivity) => {
+      if (activity.kind === 'output') {
+        outputs += 1;
+        if (outputs <= maxOutputEventsPerAttempt)
+          this.emit({ type: 'agent-output', streamId: id, text: activity.text.slice(0, 2000) });
+      } else if (activity.kind === 'usage') {
+        this.#liveCost.set(id, activity.usage.costUsd);
+        this.#checkBudget();
+      }
+    };
+    const started = performance.now();
+    const outcome = await this.hooks.executor.execute(
+      {
+        task,
+        logFile: path.join(dir, 'agent.log'),
+        timeoutMs: this.options.timeoutMs,
+        stallMs: this.options.stallMs,
+      },
+      this.#agents.signal,
+      onActivity,
+    );
+    const durationMs = Math.round(performance.now() - started);
+    this.#liveCost.delete(id);
+    this.emit({
+      type: 'agent-finished',
+      streamId: id,
+      ok: outcome.ok,
+      code: outcome.ok ? 'ok' : outcome.code,
+      message: outcome.ok ? '' : outcome.message,
+      durationMs,
+    });
+    if (outcome.usage.costSource !== 'none' || outcome.usage.inputTokens + outcome.usage.outputTokens > 0) {
+      this.emit({ type: 'agent-usage', streamId: id, usage: outcome.usage });
+      this.#checkBudget();
+    }
+    if (this.#agents.signal.aborted) {
+      this.emit({
+        type: 'stream-interrupted',
+        streamId: id,
+        reason: this.#interrupted ? 'run interrupted' : 'budget reached',
+      });
+      return false;
+    }
+    if (!outcome.ok) {
+      this.#onStreamFailed(id, outcome.code, outcome.message);
+      return false;
+    }
+    await writeFile(path.join(dir, reportNameFor(this.analysis, stream)), `${outcome.report.trim()}\n`);
+    const commit = await commitAll(worktree, `maestro(${id}): ${stream.title}`);
+    const changed = await changedPaths(this.repo, startSha, commit.sha);
+    this.emit({ type: 'stream-committed', streamId: id, sha: commit.sha, changedFiles: changed });
+    const outside = outOfScopePaths(
+      changed,
+      stream.files.map((f) => f.path),
+    );
+    if (outside.length > 0) {
+      this.emit({ type: 'ownership-violation', streamId: id, paths: outside, mode: this.options.ownership });
+      if (this.options.ownership === 'fail') {
+        this.#onStreamFailed(id, 'out-of-scope', `changed files it does not own: ${outside.join(', ')}`);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  async #dependencyReports(stream: Stream): Promise<DependencyReport[]> {
+    const reports: DependencyReport[] = [];
+    for (const depId of [...stream.dependsOn, ...stream.implicitDependsOn]) {
+      const dep = this.#streams.get(depId);
+      if (!dep) continue;
+      const reportName = reportNameFor(this.analysis, dep);
+      let text = '';
+      try {
+        text = await readFile(path.join(this.paths.streamDir(depId), reportName), 'utf8');
+      } catch {
+        // The dependency wrote no report.
+      }
+      reports.push({ streamId: depId, title: dep.title, reportName, text });
+    }
+    return reports;
+  }
+
+  /** True once agents are being stopped (Ctrl-C or budget); a method so checks after awaits are not narrowed away. */
+  #stopping(): boolean {
+    return this.#agents.signal.aborted;
+  }
+
+  #checkBudget(): void {
+    const budget = this.options.budgetUsd;
+    if (budget === undefined || this.#stopReason === 'budget-exceeded') return;
+    let live = 0;
+    for (const c of this.#liveCost.values()) live += c;
+    const spent = this.#run.costUsd + live;
+    if (spent <= budget) return;
+    this.#stopReason = 'budget-exceeded';
+    this.emit({ type: 'budget-exceeded', costUsd: spent, budgetUsd: budget });
+    this.#agents.abort('budget');
+  }
+
+  /** Merges a committed stream and runs its gates. Holds the integration lock. */
+  async #mergeAndGate(stream: Stream): Promise<'done' | 'retry'> {
+    const id = stream.id;
+    const st = this.#run.streams[id];
+    if (st?.commitSha == null) return 'done';
+    if (this.#agents.signal.aborted) return 'done'; // stays committed: merged on resume
+    const run = this.#run;
+    const commitSha = st.commitSha;
+    const result = await mergeIntoBranch(
+      this.repo,
+      run.integrationBranch,
+      commitSha,
+      `maestro: merge ${id} (${stream.title})`,
+    );
+    if (!result.ok) {
+      const paths = result.reason === 'conflict' ? result.conflicts : [];
+      const detail = result.reason === 'conflict' ? paths.join(', ') : result.message;
+      this.emit({ type: 'merge-conflict', streamId: id, paths });
+      if (!this.#conflictRetried.has(id)) {
+        this.#conflictRetried.add(id);
+        this.emit({
+          type: 'stream-retry',
+          streamId: id,
+          attempt: st.attempts + 1,
+          reason: `merge conflict in ${detail}; retrying from the new integration tip`,
+          context: `Your previous work conflicted with work merged meanwhile by other streams, in: ${detail}.\nYou now start again from the current integration branch, which contains that work; redo your task on top of it.`,
+          fresh: true,
+        });
+        return 'retry';
+      }
+      this.#onStreamFailed(id, 'merge-conflict', `merge conflict with the integration branch in: ${detail}`);
+      return 'done';
+    }
+    await syncWorktree(this.paths.integrationWorktree);
+    this.emit({ type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha });
+    const commands = gateCommands(this.analysis, this.options, stream);
+    if (commands.length === 0) {
+      this.emit({ type: 'validation-passed', streamId: id, sha: result.sha });
+      return 'done';
+    }
+    this.emit({ type: 'validation-started', streamId: id, commands });
+    const gate = await runValidation(commands, this.paths.integrationWorktree, {
+      timeoutMs: this.options.timeoutMs,
+      signal: this.#agents.signal,
+    });
+    if (gate.ok) {
+      this.emit({ type: 'validation-passed', streamId: id, sha: result.sha });
+      return 'done';
+    }
+    const green = run.greenSha;
+    await resetWorktree(this.paths.integrationWorktree, green);
+    if (this.#stopping()) {
+      this.emit({ type: 'integration-reset', sha: green, reason: 'interrupted during validation' });
+      this.emit({ type: 'stream-interrupted', streamId: id, reason: 'interrupted during validation' });
+      return 'done';
+    }
+    this.emit({
+      type: 'validation-failed',
+      streamId: id,
+      command: gate.command,
+      exitCode: gate.exitCode,
+      output: gate.output,
+    });
+    this.emit({ type: 'integration-reset', sha: green, reason: `validation failed after merging ${id}` });
+    const retriesSoFar = this.#run.streams[id]?.retries ?? 0;
+    if (retriesSoFar - (this.#conflictRetried.has(id) ? 1 : 0) < this.options.retries) {
+      this.emit({
+        type: 'stream-retry',
+        streamId: id,
+        attempt: (this.#run.streams[id]?.attempts ?? 0) + 1,
+        reason: `validation \`${gate.command}\` failed`,
+        context: `Validation command \`${gate.command}\` failed (exit ${String(gate.exitCode)}) after your work was merged:\n\n${gate.output.slice(-8000)}`,
+        fresh: false,
+      });
+      return 'retry';
+    }
+    this.#onStreamFailed(
+      id,
+      'validation-failed',
+      `validation \`${gate.command}\` failed (exit ${String(gate.exitCode)})`,
+    );
+    return 'done';
+  }
+}
+
+/** True when a stream status means work is unfinished (for status displays). */
+export function isUnfinished(status: StreamStatus): boolean {
+  return !isTerminal(status);
+}

@@ -1,0 +1,138 @@
+/**
+ * The run directory on disk: `<repo>/.maestro/runs/<run-id>/` with the append-only journal
+ * (`events.jsonl`, fsync'd line by line), `state.json` (written atomically: temp file + rename),
+ * the saved analysis and options, and per stream its prompt, agent log and completion report.
+ */
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunEvent, RunState } from './types.js';
+
+/** `<repo>/.maestro` */
+export function maestroDir(repo: string): string {
+  return path.join(repo, '.maestro');
+}
+
+/** `<repo>/.maestro/runs` */
+export function runsDir(repo: string): string {
+  return path.join(maestroDir(repo), 'runs');
+}
+
+/** Paths inside one run's directory. */
+export interface RunPaths {
+  readonly dir: string;
+  readonly journal: string;
+  readonly state: string;
+  readonly analysis: string;
+  readonly options: string;
+  readonly worktrees: string;
+  readonly integrationWorktree: string;
+  streamDir(streamId: string): string;
+  streamWorktree(streamId: string): string;
+}
+
+/** Where a run keeps its files. */
+export function runPaths(repo: string, runId: string): RunPaths {
+  const dir = path.join(runsDir(repo), runId);
+  const worktrees = path.join(dir, 'worktrees');
+  return {
+    dir,
+    journal: path.join(dir, 'events.jsonl'),
+    state: path.join(dir, 'state.json'),
+    analysis: path.join(dir, 'analysis.json'),
+    options: path.join(dir, 'options.json'),
+    worktrees,
+    integrationWorktree: path.join(worktrees, '_integration'),
+    streamDir: (id) => path.join(dir, 'streams', id),
+    streamWorktree: (id) => path.join(worktrees, id),
+  };
+}
+
+/** A new run id: sortable by time, unique enough for one repository. */
+export function newRunId(now = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+  const rand = Math.floor(Math.random() * 0x10000)
+    .toString(16)
+    .padStart(4, '0');
+  return `${stamp}-${rand}`;
+}
+
+/** Run ids in a repository, oldest first. */
+export async function listRuns(repo: string): Promise<string[]> {
+  try {
+    const entries = await readdir(runsDir(repo), { withFileTypes: true });
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Appends events to `events.jsonl`, one JSON line each, synced to disk before returning. */
+export class Journal {
+  private fd: number | null;
+
+  constructor(readonly file: string) {
+    this.fd = openSync(file, 'a');
+  }
+
+  /** Appends one event; `sync` false skips the fsync (for high-volume, non-state events). */
+  append(event: RunEvent, sync = true): void {
+    if (this.fd === null) return;
+    writeSync(this.fd, `${JSON.stringify(event)}\n`);
+    if (sync) fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** Reads the journal; a torn last line (crash mid-write) is ignored. */
+export async function readJournal(file: string): Promise<RunEvent[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const events: RunEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      events.push(JSON.parse(line) as RunEvent);
+    } catch {
+      // Only the last line can be torn; anything unparsable is skipped.
+    }
+  }
+  return events;
+}
+
+/** Writes a file atomically: a temp file in the same directory, fsync'd, then renamed over. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${String(process.pid)}.tmp`;
+  await writeFile(tmp, text, { flush: true });
+  await rename(tmp, file);
+}
+
+/** Saves `state.json`. */
+export async function writeState(paths: RunPaths, state: RunState): Promise<void> {
+  await writeFileAtomic(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** Creates the run directory. */
+export async function createRunDir(paths: RunPaths): Promise<void> {
+  await mkdir(paths.dir, { recursive: true });
+  await mkdir(path.join(paths.dir, 'streams'), { recursive: true });
+}
+
+/** Reads a JSON file written by Maestro. */
+export async function readJson(file: string): Promise<unknown> {
+  return JSON.parse(await readFile(file, 'utf8')) as unknown;
+}

@@ -1,0 +1,22 @@
+/** Ownership check: every path a stream changed must be one of its files or match one of its globs. */
+import picomatch from 'picomatch';
+
+/** Changed paths that the owned paths/globs do not cover. */
+export function outOfScopePaths(changed: readonly string[], owned: readonly string[]): string[] {
+  const exact = new Set<string>();
+  const dirs: string[] = [];
+  const matchers: ((p: string) => boolean)[] = [];
+  for (const raw of owned) {
+    const entry = raw.replace(/^\.\//, '');
+    if (picomatch.scan(entry).isGlob) matchers.push(picomatch(entry, { dot: true }));
+    else if (entry.endsWith('/')) dirs.push(entry);
+    else {
+      exact.add(entry);
+      // A plain path may name a directory: everything below it is owned too.
+      dirs.push(`${entry}/`);
+    }
+  }
+  return changed.filter(
+    (p) => !exact.has(p) && !dirs.some((d) => p.startsWith(d)) && !matchers.some((m) => m(p)),
+  );
+}

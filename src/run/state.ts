@@ -1,0 +1,179 @@
+/**
+ * Run state as a fold over the journal's events: `replay(events)` rebuilds exactly what the engine
+ * held in memory, so `state.json` is only a cache and a crash loses nothing that was journaled.
+ */
+import type { Usage } from '../agents/types.js';
+import type { RunEvent, RunState, StreamState } from './types.js';
+import { unreachable } from './types.js';
+
+/** A stream that has not started. */
+export function initialStreamState(id: string): StreamState {
+  return {
+    id,
+    status: 'pending',
+    attempts: 0,
+    retries: 0,
+    branch: null,
+    startSha: null,
+    commitSha: null,
+    mergeSha: null,
+    changedFiles: [],
+    startedAt: null,
+    endedAt: null,
+    durationMs: 0,
+    error: null,
+    warnings: [],
+    usage: null,
+    retryContext: null,
+  };
+}
+
+function addUsage(a: Usage | null, b: Usage): Usage {
+  if (a === null) return b;
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    costUsd: a.costUsd + b.costUsd,
+    costSource: b.costSource === 'none' ? a.costSource : b.costSource,
+  };
+}
+
+/** Applies one event to the state (mutating it); unknown stream ids are ignored. */
+export function applyEvent(state: RunState | null, event: RunEvent): RunState | null {
+  if (event.type === 'run-started') {
+    const streams: Record<string, StreamState> = {};
+    for (const id of event.streamIds) streams[id] = initialStreamState(id);
+    return {
+      runId: event.runId,
+      status: 'running',
+      repo: event.repo,
+      planSource: event.planSource,
+      baseRef: event.baseRef,
+      baseSha: event.baseSha,
+      baseBranchRef: event.baseBranchRef,
+      integrationBranch: event.integrationBranch,
+      greenSha: event.baseSha,
+      startedAt: event.time,
+      endedAt: null,
+      streams,
+      mergeOrder: [],
+      costUsd: 0,
+      notes: [],
+    };
+  }
+  if (state === null) return null;
+  const stream = 'streamId' in event && event.streamId !== null ? state.streams[event.streamId] : undefined;
+  switch (event.type) {
+    case 'run-resumed':
+      state.status = 'running';
+      state.endedAt = null;
+      break;
+    case 'wave-started':
+    case 'agent-output':
+    case 'validation-started':
+      break;
+    case 'stream-started':
+      if (!stream) break;
+      stream.status = 'running';
+      stream.attempts = event.attempt;
+      stream.branch = event.branch;
+      stream.startSha = event.startSha;
+      stream.startedAt ??= event.time;
+      stream.endedAt = null;
+      stream.error = null;
+      break;
+    case 'agent-usage':
+      if (!stream) break;
+      stream.usage = addUsage(stream.usage, event.usage);
+      state.costUsd += event.usage.costUsd;
+      break;
+    case 'agent-finished':
+      if (!stream) break;
+      stream.durationMs += event.durationMs;
+      break;
+    case 'stream-committed':
+      if (!stream) break;
+      stream.status = 'committed';
+      stream.commitSha = event.sha;
+      stream.changedFiles = event.changedFiles;
+      break;
+    case 'ownership-violation':
+      if (!stream) break;
+      if (event.mode === 'warn') stream.warnings.push(`out-of-scope changes: ${event.paths.join(', ')}`);
+      break;
+    case 'merge-conflict':
+      break;
+    case 'stream-merged':
+      if (!stream) break;
+      stream.status = 'merged';
+      stream.mergeSha = event.mergeSha;
+      stream.commitSha = event.streamSha;
+      stream.endedAt = event.time;
+      stream.retryContext = null;
+      if (!state.mergeOrder.includes(stream.id)) state.mergeOrder.push(stream.id);
+      break;
+    case 'validation-passed':
+      state.greenSha = event.sha;
+      break;
+    case 'validation-failed':
+      break;
+    case 'integration-reset':
+      state.greenSha = event.sha;
+      break;
+    case 'stream-retry':
+      if (!stream) break;
+      stream.retries += 1;
+      stream.retryContext = event.context;
+      if (stream.status === 'merged') {
+        // A merge undone by a failed gate.
+        stream.mergeSha = null;
+        state.mergeOrder = state.mergeOrder.filter((id) => id !== stream.id);
+      }
+      if (event.fresh === true) stream.startSha = null;
+      // Still this stream's turn: the retry follows at once (a crash turns it into `interrupted`).
+      stream.status = 'running';
+      break;
+    case 'stream-failed':
+      if (!stream) break;
+      if (stream.status === 'merged') state.mergeOrder = state.mergeOrder.filter((id) => id !== stream.id);
+      stream.status = 'failed';
+      stream.mergeSha = null;
+      stream.error = { code: event.code, message: event.message };
+      stream.endedAt = event.time;
+      break;
+    case 'stream-skipped':
+      if (!stream) break;
+      stream.status = 'skipped';
+      stream.error = { code: 'skipped', message: event.reason };
+      stream.endedAt = event.time;
+      break;
+    case 'stream-interrupted':
+      if (!stream) break;
+      stream.status = 'interrupted';
+      break;
+    case 'budget-exceeded':
+      state.notes.push(
+        `budget of $${event.budgetUsd.toFixed(2)} exceeded ($${event.costUsd.toFixed(2)} spent)`,
+      );
+      break;
+    case 'note':
+      state.notes.push(event.message);
+      break;
+    case 'run-finished':
+      state.status = event.status;
+      state.endedAt = event.time;
+      break;
+    default:
+      return unreachable(event);
+  }
+  return state;
+}
+
+/** Rebuilds run state from the journal; null when the journal has no `run-started`. */
+export function replay(events: readonly RunEvent[]): RunState | null {
+  let state: RunState | null = null;
+  for (const event of events) state = applyEvent(state, event);
+  return state;
+}

@@ -1,0 +1,209 @@
+/**
+ * The run's data model: stream states, run options, run state and the typed events of the journal.
+ * All plain JSON so state crosses process (and later machine) boundaries; state is a fold of events.
+ */
+import type { Usage } from '../agents/types.js';
+
+/**
+ * A stream's life: `pending → ready → running → committed → merged`, or `failed` / `skipped`.
+ * `interrupted` is a running stream stopped by Ctrl-C, a budget stop or a crash: resumable.
+ */
+export type StreamStatus =
+  'pending' | 'ready' | 'running' | 'committed' | 'merged' | 'failed' | 'skipped' | 'interrupted';
+
+/** Raises a type error when a switch over a union misses a case; throws if reached at runtime. */
+export function unreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}
+
+/** True when a stream will not change any more in this run. */
+export function isTerminal(status: StreamStatus): boolean {
+  switch (status) {
+    case 'merged':
+    case 'failed':
+    case 'skipped':
+      return true;
+    case 'pending':
+    case 'ready':
+    case 'running':
+    case 'committed':
+    case 'interrupted':
+      return false;
+    default:
+      return unreachable(status);
+  }
+}
+
+/** How streams are started. */
+export type ScheduleMode = 'dag' | 'waves' | 'sequential' | 'hybrid';
+export const scheduleModes: readonly ScheduleMode[] = ['dag', 'waves', 'sequential', 'hybrid'];
+
+/** The options a run was started with (saved in the run directory, reused by `resume`). */
+export interface RunOptions {
+  readonly agent: string;
+  readonly agentCommand?: string;
+  readonly maxParallel: number;
+  readonly schedule: ScheduleMode;
+  /** Extra validation commands from `--validate`. */
+  readonly validate: readonly string[];
+  readonly onFailure: 'continue' | 'stop';
+  readonly retries: number;
+  readonly base: string;
+  readonly land: boolean;
+  readonly timeoutMs: number;
+  readonly stallMs: number;
+  readonly ownership: 'fail' | 'warn';
+  readonly budgetUsd?: number;
+}
+
+/** How a run ended (or that it is still going). */
+export type RunStatus =
+  'running' | 'completed' | 'failed' | 'interrupted' | 'stopped' | 'budget-exceeded' | 'aborted';
+
+/** One stream's state, derived from the journal. */
+export interface StreamState {
+  readonly id: string;
+  status: StreamStatus;
+  /** Agent runs so far (1 for the first). */
+  attempts: number;
+  /** Retries after a failed gate or a conflict. */
+  retries: number;
+  branch: string | null;
+  /** Integration commit the stream's branch was started from. */
+  startSha: string | null;
+  commitSha: string | null;
+  mergeSha: string | null;
+  changedFiles: readonly string[];
+  startedAt: string | null;
+  endedAt: string | null;
+  /** Milliseconds spent, summed over attempts. */
+  durationMs: number;
+  error: { readonly code: string; readonly message: string } | null;
+  warnings: string[];
+  usage: Usage | null;
+  /** Why the next attempt runs (failed validation output, conflict), for its prompt. */
+  retryContext: string | null;
+}
+
+/** The whole run's state, derived from the journal (and saved as `state.json`). */
+export interface RunState {
+  readonly runId: string;
+  status: RunStatus;
+  repo: string;
+  planSource: string;
+  baseRef: string;
+  baseSha: string;
+  /** `refs/heads/x` when the base is a branch (for `--land`), else null. */
+  baseBranchRef: string | null;
+  integrationBranch: string;
+  /** Last integration commit that passed its gates. */
+  greenSha: string;
+  startedAt: string;
+  endedAt: string | null;
+  streams: Record<string, StreamState>;
+  /** Order streams were merged in. */
+  mergeOrder: string[];
+  costUsd: number;
+  notes: string[];
+}
+
+/** Fields every event carries. */
+interface EventBase {
+  /** ISO time. */
+  readonly time: string;
+}
+
+/** Everything that happens in a run, as typed events (the journal's lines; the reporters' input). */
+export type RunEvent = EventBase &
+  (
+    | {
+        readonly type: 'run-started';
+        readonly runId: string;
+        readonly repo: string;
+        readonly planSource: string;
+        readonly baseRef: string;
+        readonly baseSha: string;
+        readonly baseBranchRef: string | null;
+        readonly integrationBranch: string;
+        readonly streamIds: readonly string[];
+      }
+    | { readonly type: 'run-resumed'; readonly runId: string }
+    | { readonly type: 'wave-started'; readonly wave: number; readonly streamIds: readonly string[] }
+    | {
+        readonly type: 'stream-started';
+        readonly streamId: string;
+        readonly attempt: number;
+        readonly branch: string;
+        readonly startSha: string;
+        readonly worktree: string;
+      }
+    | { readonly type: 'agent-output'; readonly streamId: string; readonly text: string }
+    | { readonly type: 'agent-usage'; readonly streamId: string; readonly usage: Usage }
+    | {
+        readonly type: 'agent-finished';
+        readonly streamId: string;
+        readonly ok: boolean;
+        readonly code: string;
+        readonly message: string;
+        readonly durationMs: number;
+      }
+    | {
+        readonly type: 'stream-committed';
+        readonly streamId: string;
+        readonly sha: string;
+        readonly changedFiles: readonly string[];
+      }
+    | {
+        readonly type: 'ownership-violation';
+        readonly streamId: string;
+        readonly paths: readonly string[];
+        readonly mode: 'fail' | 'warn';
+      }
+    | { readonly type: 'merge-conflict'; readonly streamId: string; readonly paths: readonly string[] }
+    | {
+        readonly type: 'stream-merged';
+        readonly streamId: string;
+        readonly mergeSha: string;
+        readonly streamSha: string;
+      }
+    | {
+        readonly type: 'validation-started';
+        readonly streamId: string | null;
+        readonly commands: readonly string[];
+      }
+    | { readonly type: 'validation-passed'; readonly streamId: string | null; readonly sha: string }
+    | {
+        readonly type: 'validation-failed';
+        readonly streamId: string | null;
+        readonly command: string;
+        readonly exitCode: number | null;
+        readonly output: string;
+      }
+    | { readonly type: 'integration-reset'; readonly sha: string; readonly reason: string }
+    | {
+        readonly type: 'stream-retry';
+        readonly streamId: string;
+        readonly attempt: number;
+        readonly reason: string;
+        readonly context: string;
+        /** True when the next attempt starts over from the integration tip (after a conflict). */
+        readonly fresh?: boolean;
+      }
+    | {
+        readonly type: 'stream-failed';
+        readonly streamId: string;
+        readonly code: string;
+        readonly message: string;
+      }
+    | { readonly type: 'stream-skipped'; readonly streamId: string; readonly reason: string }
+    | { readonly type: 'stream-interrupted'; readonly streamId: string; readonly reason: string }
+    | { readonly type: 'budget-exceeded'; readonly costUsd: number; readonly budgetUsd: number }
+    | { readonly type: 'note'; readonly message: string }
+    | { readonly type: 'run-finished'; readonly status: RunStatus }
+  );
+
+/** Distributes `Omit` over the event union (plain `Omit` would collapse it). */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** An event before it is stamped with its time. */
+export type RunEventInput = DistributiveOmit<RunEvent, 'time'>;

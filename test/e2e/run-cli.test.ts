@@ -1,0 +1,370 @@
+/**
+ * End-to-end: the built CLI on real temp git repos with stand-in agents. Every test checks that the
+ * user's uncommitted changes survive byte for byte.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { processesUnder } from '../../src/run/orphans.js';
+import {
+  installStandInAgent,
+  maxOverlap,
+  type AgentBehaviour,
+  type StandInAgent,
+  type TimelineEntry,
+} from '../helpers/agent.js';
+import { runCli, startCli, waitUntil } from '../helpers/cli.js';
+import { planMarkdown, seedLikePhases, type PhaseSpec } from '../helpers/plan.js';
+import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+interface Fixture {
+  readonly repo: string;
+  readonly plan: string;
+  readonly agent: StandInAgent;
+  readonly verify: () => void;
+  /** Common `maestro run` arguments: the plan, the stand-in agent, --yes. */
+  readonly runArgs: readonly string[];
+}
+
+function fixture(phases: readonly PhaseSpec[], behaviour: Record<string, AgentBehaviour> = {}): Fixture {
+  const tmp = makeTempDir('maestro-e2e-');
+  cleanups.push(tmp.cleanup);
+  const repo = path.join(tmp.dir, 'repo');
+  initRepo(repo);
+  const plan = path.join(tmp.dir, 'plan.md');
+  writeFileSync(plan, planMarkdown('E2E plan', phases));
+  const verify = dirtyUserCheckout(repo);
+  const agent = installStandInAgent(tmp.dir, behaviour);
+  cleanups.push(() => {
+    // No stray processes: nothing may still run in the repository's worktrees.
+    expect(processesUnder(repo)).toEqual([]);
+  });
+  const runArgs = [
+    'run',
+    plan,
+    '--repo',
+    repo,
+    '--agent',
+    'command',
+    '--agent-command',
+    agent.command,
+    '--yes',
+  ];
+  return { repo, plan, agent, verify, runArgs };
+}
+
+interface StatusJson {
+  status: string;
+  integrationBranch: string;
+  mergeOrder: string[];
+  streams: Record<
+    string,
+    { status: string; retries: number; error: { code: string; message: string } | null; warnings: string[] }
+  >;
+}
+
+async function status(repo: string): Promise<StatusJson> {
+  const r = await runCli(['status', '--json', '--repo', repo], repo);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as StatusJson;
+}
+
+/** The stream id of a phase title, from the latest run's saved analysis. */
+function idOf(repo: string, title: string): string {
+  const runs = readdirSync(path.join(repo, '.maestro', 'runs')).sort();
+  const analysis = JSON.parse(
+    readFileSync(path.join(repo, '.maestro', 'runs', runs.at(-1) ?? '', 'analysis.json'), 'utf8'),
+  ) as { streams: { id: string; title: string }[] };
+  const stream = analysis.streams.find((s) => s.title === title);
+  if (!stream) throw new Error(`no stream titled ${title}`);
+  return stream.id;
+}
+
+function streamOf(repo: string, st: StatusJson, title: string) {
+  const s = st.streams[idOf(repo, title)];
+  if (!s) throw new Error(`no stream for ${title}`);
+  return s;
+}
+
+/** Merge commits on the integration branch, by stream id, as `maestro: merge <id> (...)`. */
+function mergeCounts(repo: string, branch: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const subject of gitSync(repo, ['log', '--merges', '--format=%s', branch]).split('\n')) {
+    const m = /^maestro: merge (\S+) /.exec(subject);
+    if (m?.[1] !== undefined) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
+  }
+  return counts;
+}
+
+describe('maestro run (built CLI)', () => {
+  it('runs a 7-phase seed-like plan: every stream merged in dependency order, parallel within --max-parallel', async () => {
+    const f = fixture(seedLikePhases, { '*': { sleepMs: 400 } });
+    const r = await runCli([...f.runArgs, '--max-parallel', '2'], f.repo);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('Take the result: git switch main && git merge --ff-only maestro/');
+    const st = await status(f.repo);
+    expect(st.status).toBe('completed');
+    const files = gitSync(f.repo, ['ls-tree', '-r', '--name-only', st.integrationBranch]).split('\n');
+    for (const p of seedLikePhases) expect(files).toEqual(expect.arrayContaining([...p.files]));
+    // Dependency order: each phase merged after the phases it depends on.
+    const position = (title: string) => st.mergeOrder.indexOf(idOf(f.repo, title));
+    seedLikePhases.forEach((p) => {
+      for (const d of p.deps ?? [])
+        expect(position(p.title)).toBeGreaterThan(position(seedLikePhases[d - 1]?.title ?? ''));
+    });
+    expect(Object.values(mergeCounts(f.repo, st.integrationBranch))).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    // Observed overlap, never above the limit.
+    expect(maxOverlap(f.agent.timeline())).toBe(2);
+    // The dependant's prompt opens with its own task and carries its dependencies' reports.
+    const apiPrompt = f.agent.prompts(idOf(f.repo, 'REST API'))[0] ?? '';
+    expect(apiPrompt.startsWith('# Your task: REST API')).toBe(true);
+    expect(apiPrompt).toContain('REPORT from');
+    const clean = await runCli(['clean', '--repo', f.repo], f.repo);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(gitSync(f.repo, ['worktree', 'list'])).not.toContain('.maestro');
+    f.verify();
+  });
+
+  it('orders streams as dag, waves, sequential and hybrid promise', async () => {
+    // A is slow and independent; B → C is a chain; D and E are independent and quick.
+    const phases: PhaseSpec[] = [
+      { title: 'Slow A', files: ['a.txt'] },
+      { title: 'Chain B', files: ['b.txt'] },
+      { title: 'Chain C', deps: [2], files: ['c.txt'] },
+      { title: 'Free D', files: ['d.txt'] },
+      { title: 'Free E', files: ['e.txt'] },
+    ];
+    const f = fixture(phases);
+    const cDone = path.join(f.agent.dir, 'c-done');
+    const startOf = (tl: TimelineEntry[], title: string) =>
+      tl.find((e) => e.title === title && e.event === 'start')?.t ?? NaN;
+    const endOf = (tl: TimelineEntry[], title: string) =>
+      tl.find((e) => e.title === title && e.event === 'end')?.t ?? NaN;
+    const timeline = async (mode: string, behaviour: Record<string, AgentBehaviour>) => {
+      f.agent.setBehaviour(behaviour);
+      const before = f.agent.timeline().length;
+      const r = await runCli([...f.runArgs, '--schedule', mode], f.repo);
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      return f.agent.timeline().slice(before);
+    };
+    // dag: A can only finish after C has, so C must not wait for the unrelated A.
+    const dag = await timeline('dag', { 'Slow A': { waitForFile: cDone }, 'Chain C': { touchOnEnd: cDone } });
+    expect(startOf(dag, 'Chain C')).toBeLessThan(endOf(dag, 'Slow A'));
+    expect(maxOverlap(dag)).toBeGreaterThanOrEqual(2);
+    // waves: C (wave 2) starts only after all of wave 1, including A, has ended.
+    const waves = await timeline('waves', { 'Slow A': { sleepMs: 300 } });
+    expect(startOf(waves, 'Chain C')).toBeGreaterThan(endOf(waves, 'Slow A'));
+    expect(startOf(waves, 'Chain C')).toBeGreaterThan(endOf(waves, 'Free E'));
+    const sequential = await timeline('sequential', { '*': { sleepMs: 50 } });
+    expect(maxOverlap(sequential)).toBe(1);
+    // hybrid: the critical path runs beside at most one other stream.
+    const hybrid = await timeline('hybrid', { 'Slow A': { sleepMs: 600 }, '*': { sleepMs: 100 } });
+    expect(maxOverlap(hybrid)).toBe(2);
+    f.verify();
+  });
+
+  it('catches failures: out-of-scope edit, crash, non-zero exit, stall, huge output; skips dependants', async () => {
+    const phases: PhaseSpec[] = [
+      { title: 'Sneaky', files: ['mine.txt'] },
+      { title: 'After sneaky', deps: [1], files: ['after.txt'] },
+      { title: 'Crasher', files: ['crash.txt'] },
+      { title: 'Exiter', files: ['exit.txt'] },
+      { title: 'Hanger', files: ['hang.txt'] },
+      { title: 'Chatty', files: ['chatty.txt'] },
+    ];
+    const f = fixture(phases, {
+      Sneaky: { write: { 'mine.txt': 'ok\n', 'not-mine.txt': 'oops\n' } },
+      Crasher: { crash: true },
+      Exiter: { exit: 3 },
+      Hanger: { hang: true },
+      Chatty: { hugeOutputMiB: 16 },
+    });
+    const r = await runCli([...f.runArgs, '--stall-timeout', '0.03'], f.repo);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain('not-mine.txt');
+    const st = await status(f.repo);
+    expect(st.status).toBe('failed');
+    expect(streamOf(f.repo, st, 'Sneaky')).toMatchObject({
+      status: 'failed',
+      error: { code: 'out-of-scope' },
+    });
+    expect(streamOf(f.repo, st, 'Sneaky').error?.message).toContain('not-mine.txt');
+    expect(streamOf(f.repo, st, 'Crasher')).toMatchObject({ status: 'failed', error: { code: 'crashed' } });
+    expect(streamOf(f.repo, st, 'Exiter')).toMatchObject({
+      status: 'failed',
+      error: { code: 'exit-nonzero' },
+    });
+    expect(streamOf(f.repo, st, 'Hanger')).toMatchObject({ status: 'failed', error: { code: 'stalled' } });
+    expect(streamOf(f.repo, st, 'Chatty').status).toBe('merged');
+    const skipped = Object.values(st.streams).filter((s) => s.status === 'skipped');
+    expect(skipped).toHaveLength(1);
+    f.verify();
+  });
+
+  it('reverts a merge that fails validation, retries with the failure text, then skips dependants', async () => {
+    const phases: PhaseSpec[] = [
+      { title: 'Fixable', files: ['value.txt'], validation: ['grep -q good value.txt'] },
+      {
+        title: 'Broken',
+        files: ['broken.txt'],
+        validation: ['echo "broken is broken" >&2; grep -q good broken.txt'],
+      },
+      { title: 'After broken', deps: [2], files: ['after.txt'] },
+    ];
+    const f = fixture(phases, {
+      Fixable: { write: { 'value.txt': 'bad\n' }, writeOnRetry: { 'value.txt': 'good\n' } },
+      Broken: { write: { 'broken.txt': 'bad\n' } },
+    });
+    const r = await runCli([...f.runArgs, '--max-parallel', '1'], f.repo);
+    expect(r.code).toBe(1);
+    const st = await status(f.repo);
+    expect(streamOf(f.repo, st, 'Fixable')).toMatchObject({ status: 'merged', retries: 1 });
+    expect(f.agent.prompts(idOf(f.repo, 'Fixable'))[1]).toContain('grep -q good value.txt');
+    expect(streamOf(f.repo, st, 'Broken')).toMatchObject({ status: 'failed', retries: 1 });
+    expect(f.agent.prompts(idOf(f.repo, 'Broken'))[1]).toContain('broken is broken');
+    expect(streamOf(f.repo, st, 'After broken').status).toBe('skipped');
+    const files = gitSync(f.repo, ['ls-tree', '-r', '--name-only', st.integrationBranch]).split('\n');
+    expect(files).not.toContain('broken.txt');
+    f.verify();
+  });
+
+  it('detects a merge conflict and reports its paths', async () => {
+    const phases: PhaseSpec[] = [
+      { title: 'Left', files: ['left.txt'] },
+      { title: 'Right', files: ['right.txt'] },
+    ];
+    const f = fixture(phases, {
+      Left: { write: { 'shared.txt': 'left\n' } },
+      Right: { write: { 'shared.txt': 'right\n' }, sleepMs: 600 },
+    });
+    const r = await runCli([...f.runArgs, '--ownership', 'warn'], f.repo);
+    expect(r.stdout).toMatch(/merge conflict in shared\.txt/);
+    expect(r.code, r.stderr).toBe(0); // resolved by the retry from the new tip
+    expect(f.agent.prompts(idOf(f.repo, 'Right'))[1]).toContain('shared.txt');
+    f.verify();
+  });
+
+  it('Ctrl-C stops every agent, leaves a resumable run, and resume completes it', async () => {
+    const phases: PhaseSpec[] = [
+      { title: 'One', files: ['one.txt'] },
+      { title: 'Two', files: ['two.txt'] },
+      { title: 'Three', deps: [1], files: ['three.txt'] },
+    ];
+    const f = fixture(phases, { '*': { hang: true } });
+    const cli = startCli(f.runArgs, f.repo);
+    await cli.waitFor(/started \(attempt 1\)[\s\S]*started \(attempt 1\)/);
+    cli.child.kill('SIGINT');
+    const r = await cli.exited;
+    expect(r.code, r.stderr + r.stdout).toBe(130);
+    expect(processesUnder(f.repo)).toEqual([]);
+    const st = await status(f.repo);
+    expect(st.status).toBe('interrupted');
+    expect(r.stdout).toContain('maestro resume');
+    f.agent.setBehaviour({});
+    const resumed = await runCli(['resume', '--repo', f.repo], f.repo);
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    const after = await status(f.repo);
+    expect(after.status).toBe('completed');
+    expect(Object.values(mergeCounts(f.repo, after.integrationBranch))).toEqual([1, 1, 1]);
+    f.verify();
+  });
+
+  it('survives kill -9 at several points: resume merges every stream exactly once', async () => {
+    const phases: PhaseSpec[] = [
+      { title: 'Base', files: ['base.txt'] },
+      { title: 'Mid', deps: [1], files: ['mid.txt'], validation: ['test -f mid.txt'] },
+      { title: 'Side', files: ['side.txt'] },
+      { title: 'Top', deps: [2], files: ['top.txt'] },
+    ];
+    const f = fixture(phases, { Mid: { hang: true } });
+    // 1: kill -9 while the Mid agent runs (Base is merged by then); its orphaned agent is cleaned up by resume.
+    let cli = startCli(f.runArgs, f.repo);
+    await waitUntil(() => f.agent.timeline().some((e) => e.title === 'Mid' && e.event === 'start'));
+    cli.child.kill('SIGKILL');
+    await cli.exited;
+    // 2: resume, and kill -9 again right after the next merge is journaled.
+    f.agent.setBehaviour({});
+    cli = startCli(['resume', '--repo', f.repo, '--json'], f.repo);
+    await cli.waitFor(/"type":"stream-merged"/);
+    cli.child.kill('SIGKILL');
+    await cli.exited;
+    // 3: resume to the end.
+    const r = await runCli(['resume', '--repo', f.repo], f.repo);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const st = await status(f.repo);
+    expect(st.status).toBe('completed');
+    const counts = mergeCounts(f.repo, st.integrationBranch);
+    expect(Object.keys(counts).sort()).toEqual(Object.keys(st.streams).sort());
+    expect(Object.values(counts).every((n) => n === 1)).toBe(true);
+    f.verify();
+  });
+
+  it('kill -9 during a validation gate, then resume: the gate runs again and the merge happens once', async () => {
+    const phases: PhaseSpec[] = [
+      { title: 'Gated', files: ['gated.txt'] },
+      { title: 'Next', deps: [1], files: ['next.txt'] },
+    ];
+    const f = fixture(phases);
+    const marker = path.join(f.agent.dir, 'in-gate');
+    const gateOpen = path.join(f.agent.dir, 'gate-open');
+    // The gate blocks until the test opens it, after touching a marker (no sleeps needed to time the kill).
+    const validate = `touch '${marker}'; while [ ! -f '${gateOpen}' ]; do sleep 0.05; done`;
+    const cli = startCli([...f.runArgs, '--validate', validate], f.repo);
+    await cli.waitFor(/validating/);
+    cli.child.kill('SIGKILL');
+    await cli.exited;
+    writeFileSync(gateOpen, '');
+    const r = await runCli(['resume', '--repo', f.repo], f.repo);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const st = await status(f.repo);
+    expect(st.status).toBe('completed');
+    expect(Object.values(mergeCounts(f.repo, st.integrationBranch))).toEqual([1, 1]);
+    f.verify();
+  });
+
+  it('refuses a second run on the same repository, and abort + clean end the first', async () => {
+    const f = fixture([{ title: 'Forever', files: ['f.txt'] }], { '*': { hang: true } });
+    const first = startCli(f.runArgs, f.repo);
+    await first.waitFor(/started \(attempt 1\)/);
+    const second = await runCli(f.runArgs, f.repo);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/another maestro run .* is active/);
+    const abort = await runCli(['abort', '--repo', f.repo], f.repo);
+    expect(abort.code, abort.stderr).toBe(0);
+    await first.exited;
+    expect(processesUnder(f.repo)).toEqual([]);
+    expect((await status(f.repo)).status).toBe('aborted');
+    const clean = await runCli(['clean', '--repo', f.repo], f.repo);
+    expect(clean.stdout).toContain('cleaned');
+    f.verify();
+  });
+
+  it('asks for --yes without a terminal, and --land fast-forwards an unmoved base branch', async () => {
+    const f = fixture([{ title: 'Only', files: ['only.txt'] }]);
+    const noYes = await runCli(
+      f.runArgs.filter((a) => a !== '--yes'),
+      f.repo,
+    );
+    expect(noYes.code).toBe(2);
+    expect(noYes.stderr).toContain('--yes');
+    // The user has main checked out with changes: --land prints the command instead of touching it.
+    const r = await runCli([...f.runArgs, '--land'], f.repo);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /Not landed: main is checked out .* uncommitted changes; run: git switch main && git merge --ff-only maestro\//,
+    );
+    f.verify();
+    // On a branch nobody has checked out, --land moves it.
+    gitSync(f.repo, ['branch', 'release']);
+    const landed = await runCli([...f.runArgs, '--land', '--base', 'release'], f.repo);
+    expect(landed.code, landed.stderr).toBe(0);
+    expect(landed.stdout).toContain('Landed: release fast-forwarded');
+    expect(gitSync(f.repo, ['ls-tree', '--name-only', 'release'])).toContain('only.txt');
+    f.verify();
+  });
+});

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addExclude,
+  addWorktree,
+  changedPaths,
+  commitAll,
+  createBranch,
+  isAncestor,
+  mergeIntoBranch,
+  mergeTree,
+  resolveCommit,
+} from '../../src/git/git.js';
+import {
+  gitSync,
+  initRepo,
+  makeTempDir,
+  snapshotUserState,
+  useGitIdentity,
+  writeTree,
+} from '../helpers/repo.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+beforeAll(() => {
+  useGitIdentity();
+});
+
+function repo() {
+  const tmp = makeTempDir();
+  cleanups.push(tmp.cleanup);
+  const dir = path.join(tmp.dir, 'repo');
+  initRepo(dir, { 'shared.txt': 'base\n' });
+  return { dir, tmp: tmp.dir };
+}
+
+async function branchWith(
+  dir: string,
+  tmp: string,
+  name: string,
+  files: Record<string, string>,
+): Promise<string> {
+  const base = (await resolveCommit(dir, 'HEAD')) ?? '';
+  await createBranch(dir, name, base);
+  const wt = path.join(tmp, 'wt', name);
+  await addWorktree(dir, wt, name);
+  writeTree(wt, files);
+  return (await commitAll(wt, `work on ${name}`)).sha;
+}
+
+describe('git wrapper', () => {
+  it('merges atomically with a merge commit and never touches the user checkout', async () => {
+    const { dir, tmp } = repo();
+    writeTree(dir, { 'shared.txt': 'user edit\n' });
+    const before = snapshotUserState(dir);
+    const base = (await resolveCommit(dir, 'HEAD')) ?? '';
+    await createBranch(dir, 'integ', base);
+    const a = await branchWith(dir, tmp, 'a', { 'a.txt': 'a\n' });
+    expect(await changedPaths(dir, base, a)).toEqual(['a.txt']);
+    const merged = await mergeIntoBranch(dir, 'integ', a, 'merge a');
+    expect(merged).toMatchObject({ ok: true, alreadyMerged: false });
+    expect(await isAncestor(dir, a, 'integ')).toBe(true);
+    // Merging again is a no-op.
+    expect(await mergeIntoBranch(dir, 'integ', a, 'merge a')).toMatchObject({
+      ok: true,
+      alreadyMerged: true,
+    });
+    expect(snapshotUserState(dir)).toBe(before);
+  });
+
+  it('reports conflicting paths and leaves the target branch untouched', async () => {
+    const { dir, tmp } = repo();
+    const base = (await resolveCommit(dir, 'HEAD')) ?? '';
+    await createBranch(dir, 'integ', base);
+    const a = await branchWith(dir, tmp, 'a', { 'shared.txt': 'from a\n' });
+    const b = await branchWith(dir, tmp, 'b', { 'shared.txt': 'from b\n', 'b.txt': 'b\n' });
+    await mergeIntoBranch(dir, 'integ', a, 'merge a');
+    const tip = gitSync(dir, ['rev-parse', 'integ']);
+    expect(await mergeTree(dir, tip, b)).toEqual({ clean: false, conflicts: ['shared.txt'] });
+    expect(await mergeIntoBranch(dir, 'integ', b, 'merge b')).toEqual({
+      ok: false,
+      reason: 'conflict',
+      conflicts: ['shared.txt'],
+    });
+    expect(gitSync(dir, ['rev-parse', 'integ'])).toBe(tip);
+  });
+
+  it('adds an exclude entry once, in the common git dir', async () => {
+    const { dir } = repo();
+    await addExclude(dir, '/.maestro/');
+    await addExclude(dir, '/.maestro/');
+    const text = readFileSync(path.join(dir, '.git', 'info', 'exclude'), 'utf8');
+    expect(text.split('\n').filter((l) => l === '/.maestro/')).toHaveLength(1);
+  });
+});

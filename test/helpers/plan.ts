@@ -1,0 +1,46 @@
+/** Writes Markdown plans in the seed's format (`## Phase N: Title`, `Depends on:`, `Files:`, `Validation:`). */
+
+export interface PhaseSpec {
+  readonly title: string;
+  /** 1-based phase numbers this phase depends on. */
+  readonly deps?: readonly number[];
+  readonly files: readonly string[];
+  readonly validation?: readonly string[];
+}
+
+/** A plan with one `## Phase N` section per spec. */
+export function planMarkdown(
+  title: string,
+  phases: readonly PhaseSpec[],
+  validation: readonly string[] = [],
+): string {
+  const out = [`# ${title}`, '', 'A plan written by a test.', ''];
+  phases.forEach((p, i) => {
+    out.push(`## Phase ${String(i + 1)}: ${p.title}`, '');
+    // Always explicit: a plan without dependency lines is read as sequential.
+    const deps = p.deps ?? [];
+    out.push(
+      `Depends on: ${deps.length === 0 ? 'none' : deps.map((d) => `Phase ${String(d)}`).join(', ')}`,
+      '',
+    );
+    out.push('Files:');
+    for (const f of p.files) out.push(`- \`${f}\` (create)`);
+    out.push('', `Implement ${p.title.toLowerCase()}.`, '');
+    if (p.validation !== undefined && p.validation.length > 0) {
+      out.push('Validation:', '```bash', ...p.validation, '```', '');
+    }
+  });
+  if (validation.length > 0) out.push('## Validation', '', '```bash', ...validation, '```', '');
+  return out.join('\n');
+}
+
+/** The seed's shape: migration → models → validation/services → pipeline/API, tests in parallel. */
+export const seedLikePhases: readonly PhaseSpec[] = [
+  { title: 'Database migration', files: ['migrations/0007_create_jobs.py'] },
+  { title: 'Models and schemas', deps: [1], files: ['app/models/job.py', 'app/schemas/job.py'] },
+  { title: 'Validation and security', deps: [2], files: ['app/validation/uploads.py'] },
+  { title: 'Job service', deps: [2], files: ['app/services/jobs.py'] },
+  { title: 'Processing pipeline', deps: [4], files: ['app/pipeline/worker.py'] },
+  { title: 'REST API', deps: [3, 4], files: ['app/api/jobs.py'] },
+  { title: 'Tests', deps: [2], files: ['tests/test_jobs.py'] },
+];
