@@ -1,0 +1,206 @@
+// Benchmark: the run engine's schedule and overhead, measured side by side in one run.
+//  1. Makespan of `maestro run` (dag and waves) on a 60-stream plan at N = 10 with stand-in agents
+//     of fixed durations, against the lower bound max(critical path, total work / N) and `make -jN`
+//     running `sleep`s over the same DAG.
+//  2. Maestro's per-stream overhead (worktree, agent spawn, commit, ownership check, merge, journal)
+//     with agents that do nothing, against raw `git worktree add` + commit + `git merge` on the same repo.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@maestro.invalid',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@maestro.invalid',
+  NO_COLOR: '1',
+};
+
+/** A deterministic pseudo-random generator, so every run benchmarks the same DAG. */
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** A layered DAG of `n` streams: each depends on up to two streams of earlier layers. */
+function makeDag(n, unitSeconds) {
+  const rand = rng(42);
+  const nodes = [];
+  for (let i = 1; i <= n; i++) {
+    const deps = new Set();
+    if (i > 10) {
+      deps.add(1 + Math.floor(rand() * (i - 1)));
+      if (rand() < 0.5) deps.add(1 + Math.floor(rand() * (i - 1)));
+    }
+    nodes.push({
+      id: i,
+      deps: [...deps].sort((a, b) => a - b),
+      seconds: unitSeconds * (1 + Math.floor(rand() * 3)),
+    });
+  }
+  return nodes;
+}
+
+function lowerBound(nodes, slots) {
+  const finish = new Map();
+  for (const node of nodes)
+    finish.set(node.id, node.seconds + Math.max(0, ...node.deps.map((d) => finish.get(d))));
+  const critical = Math.max(...finish.values());
+  const total = nodes.reduce((a, n) => a + n.seconds, 0);
+  return { critical, total, bound: Math.max(critical, total / slots) };
+}
+
+function planText(nodes) {
+  const lines = ['# Benchmark plan', ''];
+  for (const node of nodes) {
+    lines.push(`## Phase ${node.id}: Unit ${node.id}`, '');
+    lines.push(
+      node.deps.length > 0
+        ? `Depends on: ${node.deps.map((d) => `Phase ${d}`).join(', ')}`
+        : 'Depends on: none',
+      '',
+    );
+    lines.push('Files:', `- \`units/u${node.id}.txt\``, '');
+  }
+  return lines.join('\n');
+}
+
+function makeRepo(dir) {
+  execFileSync('git', ['init', '-q', '-b', 'main', dir], { env });
+  writeFileSync(join(dir, 'README.md'), '# bench\n');
+  execFileSync('git', ['add', '-A'], { cwd: dir, env });
+  execFileSync('git', ['commit', '-qm', 'init'], { cwd: dir, env });
+}
+
+/** Stand-in agent: sleeps its stream's duration, then writes its one file. */
+const AGENT = `
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+const durations = JSON.parse(readFileSync(process.env.BENCH_DURATIONS, 'utf8'));
+const id = process.env.MAESTRO_STREAM_ID;
+const file = process.env.MAESTRO_FILES.split('\\n')[0];
+setTimeout(() => {
+  mkdirSync('units', { recursive: true });
+  writeFileSync(file, id + '\\n');
+}, (durations[id] ?? 0) * 1000);
+`;
+
+function timeMaestro(dir, nodes, schedule, slots, durationsByStream) {
+  const root = mkdtempSync(join(dir, `${schedule}-`));
+  const repo = join(root, 'repo');
+  makeRepo(repo);
+  writeFileSync(join(root, 'plan.md'), planText(nodes));
+  writeFileSync(join(root, 'agent.mjs'), AGENT);
+  writeFileSync(join(root, 'durations.json'), JSON.stringify(durationsByStream));
+  const t0 = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    [
+      cli,
+      'run',
+      join(root, 'plan.md'),
+      '--repo',
+      repo,
+      '--agent',
+      'command',
+      '--agent-command',
+      `node ${join(root, 'agent.mjs')}`,
+      '--max-parallel',
+      String(slots),
+      '--schedule',
+      schedule,
+      '--yes',
+    ],
+    { env: { ...env, BENCH_DURATIONS: join(root, 'durations.json') }, encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0)
+    throw new Error(`maestro run (${schedule}) exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  return seconds;
+}
+
+function timeMake(dir, nodes, slots) {
+  const mk = [`all: ${nodes.map((n) => `u${n.id}`).join(' ')}`, ''];
+  for (const n of nodes)
+    mk.push(`u${n.id}: ${n.deps.map((d) => `u${d}`).join(' ')}`, `\tsleep ${n.seconds} && touch $@`, '');
+  const root = mkdtempSync(join(dir, 'make-'));
+  writeFileSync(join(root, 'Makefile'), mk.join('\n'));
+  const t0 = performance.now();
+  execFileSync('make', ['-s', `-j${slots}`], { cwd: root });
+  return (performance.now() - t0) / 1000;
+}
+
+/** Raw git for the same per-stream work Maestro does: worktree, commit, merge into an integration branch. */
+function timeRawGit(dir, streams) {
+  const repo = join(dir, 'raw');
+  makeRepo(repo);
+  const integ = join(dir, 'raw-integ');
+  const t0 = performance.now();
+  execFileSync('git', ['worktree', 'add', '-q', '-b', 'integ', integ, 'main'], { cwd: repo, env });
+  for (let i = 1; i <= streams; i++) {
+    const wt = join(dir, `raw-wt-${i}`);
+    execFileSync('git', ['worktree', 'add', '-q', '-b', `s${i}`, wt, 'integ'], { cwd: repo, env });
+    writeFileSync(join(wt, `u${i}.txt`), `${i}\n`);
+    execFileSync('git', ['add', '-A'], { cwd: wt, env });
+    execFileSync('git', ['commit', '-qm', `s${i}`], { cwd: wt, env });
+    execFileSync('git', ['merge', '-q', '--no-ff', '-m', `merge s${i}`, `s${i}`], { cwd: integ, env });
+    execFileSync('git', ['worktree', 'remove', '--force', wt], { cwd: repo, env });
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Runs the engine benchmarks; true when the targets are met. */
+export async function benchRun() {
+  const dir = mkdtempSync(join(tmpdir(), 'maestro-bench-run-'));
+  try {
+    const slots = 10;
+    const nodes = makeDag(60, 1);
+    const durations = Object.fromEntries(nodes.map((n) => [`s${n.id}`, n.seconds]));
+    const lb = lowerBound(nodes, slots);
+    const dag = timeMaestro(dir, nodes, 'dag', slots, durations);
+    const waves = timeMaestro(dir, nodes, 'waves', slots, durations);
+    const make = timeMake(dir, nodes, slots);
+    console.log(
+      `run engine: 60 streams, N = ${slots}, stand-in agents of 1-3 s (total work ${lb.total} s, critical path ${lb.critical} s)`,
+    );
+    console.log(`  lower bound max(critical path, work/N)   ${lb.bound.toFixed(1)} s   1.00`);
+    console.log(
+      `  make -j${slots} (sleep per stream)            ${make.toFixed(1)} s   ${(make / lb.bound).toFixed(2)}`,
+    );
+    console.log(
+      `  maestro run --schedule dag               ${dag.toFixed(1)} s   ${(dag / lb.bound).toFixed(2)}   (target ≤ 1.05)`,
+    );
+    console.log(
+      `  maestro run --schedule waves             ${waves.toFixed(1)} s   ${(waves / lb.bound).toFixed(2)}`,
+    );
+
+    const streams = 20;
+    const zero = makeDag(streams, 0).map((n) => ({ ...n, deps: [], seconds: 0 }));
+    const zeroDur = Object.fromEntries(zero.map((n) => [`s${n.id}`, 0]));
+    const raw = [];
+    const ours = [];
+    for (let i = 0; i < 3; i++) {
+      const sub = mkdtempSync(join(dir, `overhead-${i}-`));
+      raw.push(timeRawGit(sub, streams) / streams);
+      ours.push(timeMaestro(sub, zero, 'sequential', 1, zeroDur) / streams);
+    }
+    const rawMs = median(raw) * 1000;
+    const oursMs = median(ours) * 1000;
+    console.log(`per-stream overhead, ${streams} streams one at a time (median of 3):`);
+    console.log(`  raw git worktree add + commit + merge    ${rawMs.toFixed(0)} ms   1.00`);
+    console.log(
+      `  maestro (whole run / streams)            ${oursMs.toFixed(0)} ms   ${(oursMs / rawMs).toFixed(2)}   (target ≤ 1.5)`,
+    );
+    return dag / lb.bound <= 1.05 && oursMs / rawMs <= 1.5;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

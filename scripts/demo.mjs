@@ -1,0 +1,60 @@
+// The README quick start: runs Maestro's whole pipeline on the bundled seed-like example plan,
+// in a fresh temporary git repository, with the deterministic `demo` agent (no account needed).
+// usage: npm run demo [-- --keep]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist', 'cli.js');
+const keep = process.argv.includes('--keep');
+const repo = mkdtempSync(join(tmpdir(), 'maestro-demo-'));
+// A fixed identity so the demo never depends on the user's global git config.
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Maestro Demo',
+  GIT_AUTHOR_EMAIL: 'demo@maestro.invalid',
+  GIT_COMMITTER_NAME: 'Maestro Demo',
+  GIT_COMMITTER_EMAIL: 'demo@maestro.invalid',
+};
+const git = (...args) => execFileSync('git', args, { cwd: repo, env, stdio: 'pipe' });
+
+// The files the plan says it modifies already exist in the project it was written for.
+const existing = {
+  'README.md': '# Document service\n',
+  'app/models/document.py': 'class Document:\n    pass\n',
+  'app/schemas/document.py': 'class DocumentSchema:\n    pass\n',
+  'app/services/documents.py': 'def get_document(document_id):\n    return None\n',
+  'app/services/search.py': 'def search(q):\n    return []\n',
+  'app/api/routes/documents.py': 'routes = []\n',
+  'app/api/router.py': 'router = None\n',
+};
+for (const [path, text] of Object.entries(existing)) {
+  mkdirSync(dirname(join(repo, path)), { recursive: true });
+  writeFileSync(join(repo, path), text);
+}
+copyFileSync(join(root, 'examples', 'seed-plan.md'), join(repo, 'plan.md'));
+git('init', '-q', '-b', 'main');
+git('add', '-A');
+git('commit', '-qm', 'Initial commit');
+
+console.log(`Demo repository: ${repo}\n`);
+const run = (args) => {
+  console.log(`$ maestro ${args.join(' ')}\n`);
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repo, env, stdio: 'inherit' });
+  console.log('');
+  return r.status ?? 1;
+};
+let status = run(['analyze', 'plan.md']);
+if (status === 0) status = run(['run', 'plan.md', '--agent', 'demo', '--yes']);
+if (status === 0) {
+  console.log('Files on the integration branch:');
+  console.log(
+    execFileSync('git', ['ls-tree', '-r', '--name-only', 'HEAD'], { cwd: repo, env, encoding: 'utf8' }),
+  );
+}
+if (keep) console.log(`Kept ${repo}`);
+else rmSync(repo, { recursive: true, force: true });
+process.exit(status);

@@ -1,0 +1,90 @@
+/**
+ * The readable summary printed by `maestro analyze`: pure formatting of an `Analysis`.
+ */
+import type { Analysis } from '../analyze/types.js';
+import type { Diagnostic } from '../plan/types.js';
+
+/**
+ * Formats a diagnostic for a terminal. Messages already open with `file:line:` (the parser and the
+ * analyser put the location first, like a compiler), so only the severity and code are added.
+ */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.severity}[${d.code}]: ${d.message}`;
+}
+
+function money(usd: number): string {
+  return `$${usd.toFixed(usd < 10 ? 2 : 0)}`;
+}
+
+function minutes(m: number): string {
+  if (m < 60) return `${Math.round(m)} min`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${Math.round(m - h * 60)} min`;
+}
+
+function tokens(n: number): string {
+  return n >= 1_000_000
+    ? `${(n / 1_000_000).toFixed(1)}M`
+    : n >= 1000
+      ? `${Math.round(n / 1000)}k`
+      : String(n);
+}
+
+/** Renders the whole analysis as plain text, one section per concern. */
+export function formatAnalysisSummary(analysis: Analysis): string {
+  const { plan } = analysis;
+  const out: string[] = [];
+  const titleById = new Map(analysis.streams.map((s) => [s.id, s.title]));
+  out.push(`Plan: ${plan.title || plan.source} (${plan.source})`);
+  out.push(
+    `${plan.phases.length} phases → ${analysis.streams.length} streams · dependencies: ${analysis.dependencyRule} (${plan.dependencyRuleReason})`,
+  );
+  out.push('');
+  out.push('Streams:');
+  const idWidth = Math.max(2, ...analysis.streams.map((s) => s.id.length));
+  for (const s of analysis.streams) {
+    const deps = [...s.dependsOn, ...s.implicitDependsOn.map((d) => `${d} (shared file)`)];
+    const fixes = s.criticalFixes.length > 0 ? ` · fixes ${s.criticalFixes.join(',')}` : '';
+    out.push(
+      `  ${s.id.padEnd(idWidth)}  ${s.title}  [${s.role}, ${s.files.length} file${s.files.length === 1 ? '' : 's'}${fixes}]` +
+        (deps.length > 0 ? `  ← ${deps.join(', ')}` : ''),
+    );
+  }
+  out.push('');
+  out.push(`Waves (max ${analysis.maxParallel} in parallel):`);
+  analysis.waves.forEach((wave, i) => {
+    out.push(`  ${i + 1}. ${wave.join(', ')}`);
+  });
+  out.push('');
+  out.push(
+    `Critical path: ${analysis.criticalPath.map((id) => `${id} ${titleById.get(id) ?? ''}`.trim()).join(' → ') || '(none)'}`,
+  );
+  if (analysis.conflicts.length > 0) {
+    out.push('');
+    out.push('File conflicts:');
+    for (const c of analysis.conflicts) {
+      out.push(
+        `  ${c.path}: ${c.streams.join(', ')} (${c.resolution === 'serialised' ? 'serialised in plan order' : 'reported only'})`,
+      );
+    }
+  }
+  const e = analysis.estimate;
+  out.push('');
+  out.push(
+    `Estimate (${e.model}): ${tokens(e.inputTokens)} input + ${tokens(e.outputTokens)} output tokens ≈ ${money(e.costUsd)}; ` +
+      `wall time ${minutes(e.minutes.dynamic)} (dynamic), ${minutes(e.minutes.waves)} (waves), ${minutes(e.minutes.sequential)} (sequential)`,
+  );
+  if (analysis.diagnostics.length > 0) {
+    out.push('');
+    out.push('Diagnostics:');
+    for (const d of analysis.diagnostics) out.push(`  ${formatDiagnostic(d)}`);
+  }
+  const errors = analysis.diagnostics.filter((d) => d.severity === 'error').length;
+  out.push('');
+  out.push(
+    errors > 0
+      ? `${errors} error${errors === 1 ? '' : 's'}: fix the plan before running it.`
+      : `Ready: maestro run ${plan.source}`,
+  );
+  return out.join('\n') + '\n';
+}
