@@ -48,9 +48,9 @@ const run = (args) => {
   return r.status ?? 1;
 };
 let status = run(['analyze', 'plan.md']);
-if (status === 0) status = run(['run', 'plan.md', '--agent', 'demo', '--yes']);
+if (status === 0) status = run(['run', 'plan.md', '--agent', 'demo', '--yes', '--land']);
 if (status === 0) {
-  console.log('Files on the integration branch:');
+  console.log('Files on main after landing:');
   console.log(
     execFileSync('git', ['ls-tree', '-r', '--name-only', 'HEAD'], { cwd: repo, env, encoding: 'utf8' }),
   );
