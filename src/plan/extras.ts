@@ -122,7 +122,14 @@ export function readCriticalFixes(
     }
     const item = sectionDepth > 0 ? /^(?:[-*+]|\d+[.)])\s+(.*)$/.exec(text) : null;
     if (item) {
-      const body = item[1] ?? '';
+      // A fix often wraps onto indented continuation lines ("… before they touch the\n   disk (Phase 3)").
+      let body = item[1] ?? '';
+      while (line < doc.lines.length && doc.inCode[line + 1] !== true) {
+        const next = doc.lines[line] ?? '';
+        if (!/^\s+\S/.test(next) || /^\s*(?:[-*+]|\d+[.)])\s/.test(next)) break;
+        body += ` ${next.trim()}`;
+        line++;
+      }
       const ownId = /^(?:\*\*|__)?([A-Z][A-Z0-9]*-\d+|[A-Z]\d+)(?:\*\*|__)?[:.)\s]/.exec(body)?.[1] ?? null;
       fixes.push({ text: cleanTitle(body), line, ownId, phases: attach(body) });
     }

@@ -206,6 +206,16 @@ describe('critical fixes, validation and hints', () => {
     expect(plan.phases[1]?.criticalFixes).toEqual(['C1', 'C3']);
   });
 
+  it('reads a fix that wraps onto indented continuation lines as one fix', () => {
+    const md =
+      '## Critical fixes\n1. **Path traversal**: file names must be sanitised before they\n   touch the disk (Phase 2).\n2. Never log tokens.\n## Phase 1: A\n- Create `a.ts`\n## Phase 2: B\n- Create `b.ts`\n';
+    const { plan } = parse(md);
+    expect(plan.criticalFixes.map((f) => [f.id, f.phases, f.text.endsWith('(Phase 2).')])).toEqual([
+      ['C1', ['2'], true],
+      ['C2', [], false],
+    ]);
+  });
+
   it('reads validation commands per phase and for the whole plan, and agent hints', () => {
     const md =
       '## Phase 1: A\nAgent: backend\nModel: haiku\nRole: reviewer\nValidation: `npm test -- a`\n## Phase 2: B\n**Verify:**\n```bash\nnpm run build\n# comment\nnpm run lint\n```\n## Verification\n```sh\nmake check\n```\n';
@@ -284,6 +294,8 @@ describe('performance', () => {
     expect(elapsed / small).toBeLessThan(9);
     expect(plan.phases).toHaveLength(2000);
     expect(plan.phases[1999]?.dependsOn).toEqual(['1999']);
-    expect(elapsed).toBeLessThan(budget);
+    // Most of the time is micromark itself (~0.1 s on a laptop, ~1 s on a loaded 2-core CI box);
+    // the ceiling is loose so machine load does not fail the test, the ratio above catches regressions.
+    expect(elapsed).toBeLessThan(3 * budget);
   });
 });
