@@ -2,11 +2,11 @@
  * Scores the parser on the hand-labelled real plans, with the same alignment and normalisation as
  * shared/plans/score.mjs, and fails below the acceptance bar (90% exact phase counts, F1 0.9).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePlan } from '../../src/plan/parse.js';
+import { sharedPlansDir } from '../helpers/shared.js';
 
 interface TruthPhase {
   readonly id: string;
@@ -17,22 +17,6 @@ interface TruthPhase {
 interface TruthEntry {
   readonly file: string;
   readonly phases: readonly TruthPhase[];
-}
-
-/** Finds shared/plans: $MAESTRO_SHARED_DIR, else walking up from the repo, else /work/shared. */
-function sharedPlansDir(): string | null {
-  const env = process.env.MAESTRO_SHARED_DIR;
-  const candidates: string[] = [];
-  if (env) candidates.push(join(env, 'plans'), env);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    candidates.push(join(dir, 'shared', 'plans'), join(dir, '..', 'shared', 'plans'));
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  candidates.push('/work/shared/plans');
-  return candidates.map((c) => resolve(c)).find((c) => existsSync(join(c, 'GROUND_TRUTH.json'))) ?? null;
 }
 
 const norm = (s: string): string =>
