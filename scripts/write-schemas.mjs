@@ -1,4 +1,4 @@
-// Publishes JSON Schemas generated from the zod schemas in dist/ (run after tsc, in `npm run build`).
+// Publishes JSON Schemas generated from the zod schemas in dist/ (`npm run schemas`).
 // `--check` exits 1 instead of writing when a committed schema is out of date.
 import { readFile, writeFile } from 'node:fs/promises';
 import { format, resolveConfig } from 'prettier';
@@ -11,6 +11,11 @@ const schemas = [
     module: '../dist/config/schema.js',
     build: 'configJsonSchema',
     file: 'schema/maestro.config.schema.json',
+  },
+  {
+    module: '../dist/plan/settings.js',
+    build: 'planSettingsJsonSchema',
+    file: 'schema/plan-settings.schema.json',
   },
 ];
 

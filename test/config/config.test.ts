@@ -135,7 +135,7 @@ describe('loadConfig', () => {
 });
 
 describe('published JSON Schema', () => {
-  it('equals z.toJSONSchema of the config schema (run `npm run build` to update)', async () => {
+  it('equals z.toJSONSchema of the config schema (run `npm run schemas` to update)', async () => {
     const committed = JSON.parse(
       await readFile(new URL('../../schema/maestro.config.schema.json', import.meta.url), 'utf8'),
     ) as unknown;

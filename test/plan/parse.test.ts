@@ -299,3 +299,13 @@ describe('performance', () => {
     expect(elapsed).toBeLessThan(3 * budget);
   });
 });
+
+describe('published plan settings JSON Schema', () => {
+  it('equals z.toJSONSchema of the settings schema (run `npm run schemas` to update)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const committed = JSON.parse(
+      await readFile(new URL('../../schema/plan-settings.schema.json', import.meta.url), 'utf8'),
+    ) as unknown;
+    expect(committed).toEqual(planSettingsJsonSchema());
+  });
+});
