@@ -36,6 +36,18 @@ export interface AnalyzeOptions {
   readonly prices: PriceTable;
   /** Model for every stream, overriding the plan and the roles (the command line's `--model`). */
   readonly model?: string;
+  /** Model per role name (the config file's `models`); beats the plan's hints and the role files. */
+  readonly roleModels?: Readonly<Record<string, string>>;
+  /** Model for every role without a `roleModels` entry (the config file's `model`); beats the plan. */
+  readonly projectModel?: string;
+  /** Model when nothing names one (or only `inherit`); default the estimate model (Claude's default). */
+  readonly defaultModel?: string;
+  /**
+   * Whether the agent backend can use a model the plan or a role file names; one it cannot (a Claude alias
+   * under Codex) falls through to the next choice. Models named by `model`, `roleModels` and `projectModel`
+   * are the user's explicit choice and are never filtered.
+   */
+  readonly acceptsModel?: (model: string) => boolean;
   /** Order streams that share a file (implicit edges); default true. */
   readonly serialiseConflicts?: boolean;
 }
@@ -221,12 +233,20 @@ export function analyzePlan(parsed: ParseResult, options: AnalyzeOptions): Analy
   }
 
   // 6. Models, estimates, schedule.
-  const defaultModel = options.model ?? plan.settings.model ?? ESTIMATE_MODEL.defaultModel;
+  // Precedence: --model, config per role, config default, the phase's `Model:` hint, the plan's setting,
+  // the role file, then the backend's default ('inherit' means "no preference").
+  const usable = (m: string | undefined): m is string =>
+    m !== undefined && m !== 'inherit' && (options.acceptsModel?.(m) ?? true);
+  const fallbackModel = options.defaultModel ?? ESTIMATE_MODEL.defaultModel;
+  const defaultModel =
+    options.model ?? options.projectModel ?? [plan.settings.model].find(usable) ?? fallbackModel;
   const unpriced = new Set<string>();
   const streams: Stream[] = drafts.map((d) => {
-    const roleModel = options.roles[d.role]?.model ?? 'inherit';
-    const chosen = options.model ?? d.phase.hints.model ?? plan.settings.model ?? roleModel;
-    const model = chosen === 'inherit' ? defaultModel : chosen;
+    const explicit = options.model ?? options.roleModels?.[d.role] ?? options.projectModel;
+    const model =
+      explicit ??
+      [d.phase.hints.model, plan.settings.model, options.roles[d.role]?.model].find(usable) ??
+      fallbackModel;
     const exp = expansion.get(d.id) ?? { files: [], unexpanded: 0 };
     const { priced, ...estimate } = estimateStream(
       {
@@ -350,6 +370,34 @@ interface Expansion {
   readonly unexpandedPatterns: readonly string[];
 }
 
+/** Sorted copies of repository file lists, so directory lookups are binary searches, not scans. */
+const sortedLists = new WeakMap<
+  readonly string[],
+  { readonly sorted: readonly string[]; readonly set: ReadonlySet<string> }
+>();
+
+/** Files inside directory `dir` (a path listed without a trailing slash), or none when `dir` is itself a file. */
+function filesUnder(repoFiles: readonly string[], dir: string): string[] {
+  let index = sortedLists.get(repoFiles);
+  if (!index) {
+    index = { sorted: [...repoFiles].sort(), set: new Set(repoFiles) };
+    sortedLists.set(repoFiles, index);
+  }
+  if (index.set.has(dir)) return [];
+  const prefix = `${dir}/`;
+  const { sorted } = index;
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? '') < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: string[] = [];
+  for (let i = lo; i < sorted.length && (sorted[i] ?? '').startsWith(prefix); i++) out.push(sorted[i] ?? '');
+  return out;
+}
+
 /** Expands globs and directories (`src/api/`) against the repository file list. */
 export function expandFiles(files: readonly PlanFile[], repoFiles: readonly string[] | null): Expansion {
   const concrete = new Set<string>();
@@ -360,13 +408,10 @@ export function expandFiles(files: readonly PlanFile[], repoFiles: readonly stri
     const path = file.path.replace(/^\.\//, '');
     const isDir = path.endsWith('/');
     if (!file.glob && !isDir) {
-      if (
-        repoFiles !== null &&
-        !repoFiles.includes(path) &&
-        repoFiles.some((f) => f.startsWith(`${path}/`))
-      ) {
+      const inside = repoFiles === null ? [] : filesUnder(repoFiles, path);
+      if (inside.length > 0) {
         // A listed directory without a trailing slash: own what is inside it.
-        for (const f of repoFiles) if (f.startsWith(`${path}/`)) concrete.add(f);
+        for (const f of inside) concrete.add(f);
       } else concrete.add(path);
       continue;
     }

@@ -295,9 +295,9 @@ class Reader {
   /** Non-phase headings such as `### Wave 2 (after Wave 1)` group the phases named in their section. */
   private collectHeadingGroups(): void {
     const { doc, index } = this.input;
+    const phaseLines = new Set(this.input.phases.map((p) => p.line));
     doc.headings.forEach((heading, h) => {
-      if (this.phaseOfLine[heading.line] !== -1 && this.input.phases.some((p) => p.line === heading.line))
-        return;
+      if (this.phaseOfLine[heading.line] !== -1 && phaseLines.has(heading.line)) return;
       const label = readUnitLabel(heading.text);
       if (label?.style !== 'keyword' || index.lookup(label.kind + label.id)) return;
       let end = doc.lines.length;

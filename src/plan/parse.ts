@@ -1,6 +1,6 @@
 /**
  * Markdown implementation plan → `Plan`. Pure: takes the text, returns the plan and diagnostics.
- * Pipeline: guards → mdast → phases → files → references → dependencies → settings overrides →
+ * Pipeline: guards → markdown-it blocks → phases → files → references → dependencies → settings overrides →
  * extras (validation, hints, critical fixes).
  */
 import type { Diagnostic, Phase, PlanFile, ParseResult, Plan, PlanSettings } from './types.js';
@@ -125,7 +125,9 @@ function uniqueIds(drafts: readonly PhaseDraft[], source: string, out: Diagnosti
 }
 
 function unterminatedFences(doc: MarkdownDoc, source: string): Diagnostic[] {
-  const last = doc.lines.length;
+  // The last line with content: a fence left open runs to the end of the document.
+  let last = doc.lines.length;
+  while (last > 1 && (doc.lines[last - 1] ?? '').trim() === '') last--;
   return doc.codeBlocks
     .filter((b) => {
       const opening = /^\s*(`{3,}|~{3,})/.exec(doc.lines[b.line - 1] ?? '')?.[1];

@@ -257,17 +257,8 @@ describe('settings', () => {
   });
 });
 
-describe('performance', () => {
-  /** How much slower this machine is than a typical laptop, so a loaded CI box does not fail the test. */
-  function slowdown(): number {
-    const started = performance.now();
-    let x = 0;
-    for (let i = 0; i < 20_000_000; i++) x += i % 7;
-    const elapsed = performance.now() - started;
-    expect(x).toBeGreaterThan(0);
-    return Math.max(1, elapsed / 20);
-  }
-
+describe('large plans', () => {
+  // Speed is measured by `npm run bench` (bench/analyze.mjs), never by a timed test: this checks the result.
   const bigPlan = (phases: number): string => {
     const parts: string[] = ['# Big plan'];
     for (let i = 1; i <= phases; i++) {
@@ -281,22 +272,14 @@ describe('performance', () => {
     return parts.join('\n');
   };
 
-  it('parses a 2,000-phase plan in well under a second, growing linearly', () => {
-    parse(bigPlan(100)); // warm up the JIT so the timing measures the parser, not compilation
-    const budget = 1000 * slowdown();
-    const smallStarted = performance.now();
-    parse(bigPlan(500));
-    const small = performance.now() - smallStarted;
-    const started = performance.now();
-    const { plan } = parse(bigPlan(2000));
-    const elapsed = performance.now() - started;
-    // Four times the phases must cost far less than sixteen times the time (no quadratic scans).
-    expect(elapsed / small).toBeLessThan(9);
+  it('reads every phase, file and dependency of a 2,000-phase plan', () => {
+    const { plan, diagnostics } = parse(bigPlan(2000));
     expect(plan.phases).toHaveLength(2000);
     expect(plan.phases[1999]?.dependsOn).toEqual(['1999']);
-    // Most of the time is micromark itself (~0.1 s on a laptop, ~1 s on a loaded 2-core CI box);
-    // the ceiling is loose so machine load does not fail the test, the ratio above catches regressions.
-    expect(elapsed).toBeLessThan(3 * budget);
+    expect(plan.phases[1999]?.files.map((f) => f.path)).toEqual(['src/m2000/file2000.ts']);
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([
+      expect.objectContaining({ code: 'self-dependency', line: 3 }),
+    ]);
   });
 });
 
