@@ -8,8 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
 import { maestroEnv } from './command.js';
-import { arr, bool, clip, isObject, num, obj, parseJsonLine, str, type JsonObject } from './json.js';
+import { arr, bool, clip, isObject, num, obj, JsonLineReader, str, type JsonObject } from './json.js';
 import {
+  endedWithoutResult,
   crashFailure,
   failed,
   formatDuration,
@@ -137,8 +138,7 @@ export class ClaudeParser implements OutputParser {
   #retriesSinceProgress = 0;
   #lastRetryStatus: number | undefined;
   #lastRetryError: string | undefined;
-  #garbage = 0;
-  #events = 0;
+  readonly #lines = new JsonLineReader('claude');
   #warnings = 0;
   #denials: string[] = [];
 
@@ -153,13 +153,9 @@ export class ClaudeParser implements OutputParser {
   }
 
   onStdoutLine(line: string): readonly AgentActivity[] {
-    if (line.trim() === '') return [];
-    const event = parseJsonLine(line);
-    if (event === undefined) {
-      this.#garbage++;
-      return this.#warn(`unparseable output line from claude: ${clip(line, 120)}`);
-    }
-    this.#events++;
+    const event = this.#lines.read(line);
+    if (event === null) return [];
+    if (event === undefined) return this.#warn(`unparseable output line from claude: ${clip(line, 120)}`);
     this.#sessionId = str(event, 'session_id') ?? this.#sessionId;
     switch (str(event, 'type')) {
       case 'system':
@@ -270,17 +266,11 @@ export class ClaudeParser implements OutputParser {
       );
     if (/--verbose/.test(stderr))
       return failed('config', `Claude Code rejected its arguments: ${stderr}`, usage, sessionId);
-    const garbage = this.#garbage > 0 ? ` (${this.#garbage} unparseable lines)` : '';
-    if (exit.exitCode === 0 || this.#events > 0)
-      return failed(
-        'bad-output',
-        `Claude Code ended without a final result event${garbage}: its output was malformed or truncated (exit ${exit.exitCode ?? 'unknown'})${stderr === '' ? '' : `:\n${stderr}`}`,
-        usage,
-        sessionId,
-      );
-    return failed(
-      'exit-nonzero',
-      `Claude Code exited with code ${exit.exitCode ?? 'unknown'}${garbage}${stderr === '' ? '' : `:\n${stderr}`}`,
+    return endedWithoutResult(
+      { cli: 'Claude Code', missing: 'a final result event' },
+      exit.exitCode,
+      this.#lines,
+      stderr === '' ? '' : `:\n${stderr}`,
       usage,
       sessionId,
     );

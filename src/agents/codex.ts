@@ -8,8 +8,9 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { maestroEnv } from './command.js';
-import { arr, clip, num, obj, parseJsonLine, str, type JsonObject } from './json.js';
+import { arr, clip, num, obj, JsonLineReader, str, type JsonObject } from './json.js';
 import {
+  endedWithoutResult,
   budgetFailure,
   crashFailure,
   failed,
@@ -101,8 +102,7 @@ export class CodexParser implements OutputParser {
   #reconnects = 0;
   #reconnectsSinceProgress = 0;
   #lastError: string | undefined;
-  #garbage = 0;
-  #events = 0;
+  readonly #lines = new JsonLineReader('codex');
 
   constructor(
     private readonly task: AgentTask,
@@ -111,15 +111,12 @@ export class CodexParser implements OutputParser {
   ) {}
 
   onStdoutLine(line: string): readonly AgentActivity[] {
-    if (line.trim() === '') return [];
-    const event = parseJsonLine(line);
+    const event = this.#lines.read(line);
+    if (event === null) return [];
     if (event === undefined) {
-      this.#garbage++;
-      return this.#garbage <= 20
-        ? [{ kind: 'warning', message: `unparseable output line from codex: ${clip(line, 120)}` }]
-        : [];
+      const message = this.#lines.garbageWarning(line);
+      return message === undefined ? [] : [{ kind: 'warning', message }];
     }
-    this.#events++;
     const type = str(event, 'type');
     if (type === 'error') {
       // Top-level `error` events are the transport retrying ("Reconnecting... 2/5"), not progress.
@@ -233,17 +230,11 @@ export class CodexParser implements OutputParser {
         usage,
         sessionId,
       );
-    const garbage = this.#garbage > 0 ? ` (${this.#garbage} unparseable lines)` : '';
-    if (exit.exitCode === 0 || this.#events > 0)
-      return failed(
-        'bad-output',
-        `Codex ended without completing its turn${garbage}: output malformed or truncated (exit ${exit.exitCode ?? 'unknown'})${stderr === '' ? '' : `:\n${stderr}`}`,
-        usage,
-        sessionId,
-      );
-    return failed(
-      'exit-nonzero',
-      `Codex exited with code ${exit.exitCode ?? 'unknown'}${garbage}${stderr === '' ? '' : `:\n${stderr}`}`,
+    return endedWithoutResult(
+      { cli: 'Codex', missing: 'completing its turn' },
+      exit.exitCode,
+      this.#lines,
+      stderr === '' ? '' : `:\n${stderr}`,
       usage,
       sessionId,
     );

@@ -8,8 +8,9 @@
  */
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { maestroEnv } from './command.js';
-import { clip, num, obj, parseJsonLine, str, type JsonObject } from './json.js';
+import { clip, num, obj, JsonLineReader, str, type JsonObject } from './json.js';
 import {
+  endedWithoutResult,
   budgetFailure,
   crashFailure,
   failed,
@@ -104,8 +105,7 @@ export class GeminiParser implements OutputParser {
   #retriesSinceProgress = 0;
   #lastRetry: string | undefined;
   #errors: string[] = [];
-  #garbage = 0;
-  #events = 0;
+  readonly #lines = new JsonLineReader('gemini');
 
   constructor(
     private readonly task: AgentTask,
@@ -114,15 +114,12 @@ export class GeminiParser implements OutputParser {
   ) {}
 
   onStdoutLine(line: string): readonly AgentActivity[] {
-    if (line.trim() === '') return [];
-    const event = parseJsonLine(line);
+    const event = this.#lines.read(line);
+    if (event === null) return [];
     if (event === undefined) {
-      this.#garbage++;
-      return this.#garbage <= 20
-        ? [{ kind: 'warning', message: `unparseable output line from gemini: ${clip(line, 120)}` }]
-        : [];
+      const message = this.#lines.garbageWarning(line);
+      return message === undefined ? [] : [{ kind: 'warning', message }];
     }
-    this.#events++;
     this.#retriesSinceProgress = 0;
     switch (str(event, 'type')) {
       case 'init':
@@ -260,17 +257,11 @@ export class GeminiParser implements OutputParser {
         sessionId,
       );
     }
-    const garbage = this.#garbage > 0 ? ` (${this.#garbage} unparseable lines)` : '';
-    if (code === 0 || this.#events > 0)
-      return failed(
-        'bad-output',
-        `the Gemini CLI ended without a final result${garbage}: output malformed or truncated (exit ${code ?? 'unknown'})${detail}`,
-        usage,
-        sessionId,
-      );
-    return failed(
-      'exit-nonzero',
-      `the Gemini CLI exited with code ${code ?? 'unknown'}${garbage}${detail}`,
+    return endedWithoutResult(
+      { cli: 'the Gemini CLI', missing: 'a final result' },
+      code,
+      this.#lines,
+      detail,
       usage,
       sessionId,
     );

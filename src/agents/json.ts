@@ -60,3 +60,33 @@ export function clip(text: string, max = 200): string {
   const line = text.trim().split('\n', 1)[0] ?? '';
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
+
+/**
+ * Reads an agent CLI's stdout as JSON lines, counting events and unparseable lines. The counts tell a
+ * truncated stream (events, then nothing) from a CLI that never spoke JSON at all.
+ */
+export class JsonLineReader {
+  events = 0;
+  garbage = 0;
+
+  constructor(private readonly cli: string) {}
+
+  /** The line's event; for a blank line `null`; for garbage `undefined` after counting it. */
+  read(line: string): JsonObject | null | undefined {
+    if (line.trim() === '') return null;
+    const event = parseJsonLine(line);
+    if (event === undefined) this.garbage++;
+    else this.events++;
+    return event;
+  }
+
+  /** A warning for the latest unparseable line (the first 20 only, so garbage cannot flood the journal). */
+  garbageWarning(line: string): string | undefined {
+    return this.garbage <= 20 ? `unparseable output line from ${this.cli}: ${clip(line, 120)}` : undefined;
+  }
+
+  /** " (N unparseable lines)" for failure messages, or nothing. */
+  garbageNote(): string {
+    return this.garbage > 0 ? ` (${this.garbage} unparseable lines)` : '';
+  }
+}

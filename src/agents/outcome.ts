@@ -122,3 +122,31 @@ export function budgetFailure(
   const limit = budget === undefined ? 'the run budget' : `the stream budget of $${budget}`;
   return failed('budget', `the agent was stopped at ${limit} after spending ${spent}`, usage, sessionId);
 }
+
+/**
+ * The agent ended without its final event. Output that started and stopped (or a clean exit) is
+ * `bad-output` — malformed or truncated; a CLI that exited non-zero before any event is `exit-nonzero`.
+ */
+export function endedWithoutResult(
+  what: { readonly cli: string; readonly missing: string },
+  exitCode: number | null,
+  reader: { readonly events: number; garbageNote(): string },
+  detail: string,
+  usage: Usage,
+  sessionId?: string,
+): AgentOutcome {
+  const code = exitCode ?? 'unknown';
+  if (exitCode === 0 || reader.events > 0)
+    return failed(
+      'bad-output',
+      `${what.cli} ended without ${what.missing}${reader.garbageNote()}: its output was malformed or truncated (exit ${code})${detail}`,
+      usage,
+      sessionId,
+    );
+  return failed(
+    'exit-nonzero',
+    `${what.cli} exited with code ${code}${reader.garbageNote()}${detail}`,
+    usage,
+    sessionId,
+  );
+}
