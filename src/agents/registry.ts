@@ -72,6 +72,59 @@ export function createBackend(name: BackendName, options: BackendOptions = {}): 
   }
 }
 
+/**
+ * The model a backend uses when the user, the plan and the role files name none it can use. Claude's is
+ * `inherit` (Claude Code's own default, priced as Opus); Codex's is the newest model with the freeform
+ * `apply_patch` tool in Codex 0.169.0 (agent-protocols.md); Gemini's is pinned rather than `auto`, which
+ * costs an extra classifier request per prompt.
+ */
+export function defaultModelFor(name: BackendName): string | undefined {
+  switch (name) {
+    case 'claude':
+      return undefined;
+    case 'codex':
+      return 'gpt-5.5';
+    case 'gemini':
+      return 'gemini-2.5-pro';
+    case 'command':
+    case 'demo':
+      return undefined;
+    default:
+      return unreachable(name);
+  }
+}
+
+type ModelFamily = 'claude' | 'openai' | 'gemini' | 'other';
+
+function modelFamily(model: string): ModelFamily {
+  const id = model.trim().toLowerCase();
+  if (/^(opus|sonnet|haiku|inherit|default)$/.test(id) || id.startsWith('claude')) return 'claude';
+  if (id.startsWith('gemini')) return 'gemini';
+  if (/^(gpt|o\d|codex)/.test(id)) return 'openai';
+  return 'other';
+}
+
+/**
+ * Whether a backend can run a model a plan hint or role file names (role files say `model: sonnet`,
+ * which means nothing to Codex). Unknown names pass: they may be a provider's new model.
+ */
+export function backendAcceptsModel(name: BackendName, model: string): boolean {
+  const family = modelFamily(model);
+  switch (name) {
+    case 'claude':
+      return family === 'claude' || family === 'other';
+    case 'codex':
+      return family === 'openai' || family === 'other';
+    case 'gemini':
+      return family === 'gemini' || family === 'other';
+    case 'command':
+    case 'demo':
+      return true;
+    default:
+      return unreachable(name);
+  }
+}
+
 /** Whether `name` is a backend name. */
 export function isBackendName(name: string): name is BackendName {
   return (backendNames as readonly string[]).includes(name);

@@ -18,6 +18,11 @@ export interface LoadAnalysisOptions {
   readonly maxParallel?: number | undefined;
   readonly split?: boolean | undefined;
   readonly model?: string | undefined;
+  /** Model choices from the config file and the backend (see `AnalyzeOptions`). */
+  readonly roleModels?: Readonly<Record<string, string>> | undefined;
+  readonly projectModel?: string | undefined;
+  readonly defaultModel?: string | undefined;
+  readonly acceptsModel?: ((model: string) => boolean) | undefined;
 }
 
 /** Reads the plan file, or throws a usage error that says what to do. */
@@ -68,6 +73,10 @@ export async function loadAnalysis(planPath: string, options: LoadAnalysisOption
     ...(options.maxParallel === undefined ? {} : { maxParallel: options.maxParallel }),
     ...(options.split === undefined ? {} : { split: options.split }),
     ...(options.model === undefined ? {} : { model: options.model }),
+    ...(options.roleModels === undefined ? {} : { roleModels: options.roleModels }),
+    ...(options.projectModel === undefined ? {} : { projectModel: options.projectModel }),
+    ...(options.defaultModel === undefined ? {} : { defaultModel: options.defaultModel }),
+    ...(options.acceptsModel === undefined ? {} : { acceptsModel: options.acceptsModel }),
   });
   return roles.diagnostics.length === 0
     ? analysis

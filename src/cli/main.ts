@@ -21,6 +21,8 @@ Examples:
   $ maestro analyze plan.md --json       # the same as one JSON document
   $ maestro run plan.md --agent demo --yes
   $ maestro status                       # the latest run
+  $ maestro status --watch               # follow a run started in another terminal
+  $ maestro report --format html --out report.html
 
 Exit codes: 0 ok · 1 plan errors or failed streams · 2 usage error · 130 interrupted`,
   );

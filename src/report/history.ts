@@ -222,6 +222,8 @@ export function streamHistories(
         break;
       case 'agent-output':
       case 'agent-usage':
+      case 'agent-activity':
+      case 'agent-live-usage':
       case 'stream-committed':
       case 'integration-reset':
       case 'budget-exceeded':

@@ -6,14 +6,16 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AgentActivity, AgentTask } from '../agents/types.js';
+import type { AgentActivity, AgentTask, Usage } from '../agents/types.js';
 import type { Analysis, Stream } from '../analyze/types.js';
 import {
   addExclude,
   addWorktree,
+  addWorktreeAt,
   branchRefOf,
   changedPaths,
   commitAll,
+  commitIdentityArgs,
   createBranch,
   git,
   isAncestor,
@@ -25,6 +27,7 @@ import {
   setBranch,
   syncWorktree,
 } from '../git/git.js';
+import { writeMarkdownReport } from '../report/load.js';
 import { EventBus } from './events.js';
 import type { StreamExecutor } from './executor.js';
 import {
@@ -39,11 +42,11 @@ import {
 import { acquireLock, type LockOwner } from './lock.js';
 import { killProcessesUnder } from './orphans.js';
 import { outOfScopePaths } from './ownership.js';
-import { assemblePrompt, type DependencyReport } from './prompt.js';
+import { assemblePrompt, assembleRetryPrompt, type DependencyReport } from './prompt.js';
 import { currentWave, dependantsOf, streamsToStart, type SchedulerStream } from './scheduler.js';
-import { applyEvent, replay } from './state.js';
+import { addUsage, applyEvent, replay } from './state.js';
 import type { RunEvent, RunEventInput, RunOptions, RunState, RunStatus, StreamStatus } from './types.js';
-import { isTerminal } from './types.js';
+import { isTerminal, unreachable } from './types.js';
 import { runValidation } from './validate.js';
 
 /** An expected reason a run cannot start or resume. */
@@ -65,6 +68,25 @@ export interface EngineHooks {
   readonly signal?: AbortSignal;
   /** Asked before each wave in `waves` mode; false stops the run. */
   readonly approveWave?: (wave: number, streamIds: readonly string[]) => Promise<boolean>;
+  /**
+   * Asked before each stream is merged (`--review`): `approve` merges it; `skip` marks it skipped (its
+   * dependants too); `abort` stops the run, resumable, with the stream left committed (merged on resume).
+   */
+  readonly reviewMerge?: (review: MergeReview) => Promise<ReviewDecision>;
+}
+
+/** A reviewer's answer before a merge. */
+export type ReviewDecision = 'approve' | 'skip' | 'abort';
+
+/** What a reviewer sees before a stream is merged. */
+export interface MergeReview {
+  readonly streamId: string;
+  readonly title: string;
+  readonly role: string;
+  /** `git diff --stat` of the stream's work against the integration branch. */
+  readonly diffStat: string;
+  /** The full diff, read on request. */
+  readonly diff: () => Promise<string>;
 }
 
 /** The result of a run (or of a resumed run). */
@@ -72,6 +94,12 @@ export interface RunResult {
   readonly runId: string;
   readonly state: RunState;
   readonly paths: RunPaths;
+  /** The analysis the run executed (for estimates next to actuals). */
+  readonly analysis: Analysis;
+  /** The options it ran with (after any `resume` overrides). */
+  readonly options: RunOptions;
+  /** The Markdown report written at the end of the run, or null if it could not be written. */
+  readonly reportFile: string | null;
 }
 
 /** The branch a stream works on. Not `maestro/<run>/<stream>`: git cannot have `maestro/<run>` as a branch and a directory. */
@@ -168,7 +196,11 @@ export async function loadRun(
   state: RunState;
 }> {
   const paths = runPaths(repo, runId);
-  if (!(await exists(paths.journal))) throw new RunError('not-found', `no run ${runId} in ${repo}`);
+  if (!(await exists(paths.journal)))
+    throw new RunError(
+      'not-found',
+      `no run ${runId} in ${repo}; \`maestro status\` shows the latest run (run ids are the folders in .maestro/runs)`,
+    );
   const events = await readJournal(paths.journal);
   const state = replay(events);
   if (state === null) throw new RunError('corrupt', `run ${runId} has no run-started event in its journal`);
@@ -177,8 +209,16 @@ export async function loadRun(
   return { paths, analysis, options, events, state };
 }
 
+/** Options `maestro resume` may change (e.g. a higher budget after a budget stop); saved for later resumes. */
+export type ResumeOverrides = Partial<Pick<RunOptions, 'budgetUsd' | 'streamBudgetUsd'>>;
+
 /** Resumes an interrupted or crashed run: repairs half-done work, then carries on. */
-export async function resumeRun(repo: string, runId: string, hooks: EngineHooks): Promise<RunResult> {
+export async function resumeRun(
+  repo: string,
+  runId: string,
+  hooks: EngineHooks,
+  overrides: ResumeOverrides = {},
+): Promise<RunResult> {
   const lock = await acquireLock(repo, runId);
   if (!lock.ok) throw new RunError('locked', lockMessage(lock.owner));
   try {
@@ -186,15 +226,10 @@ export async function resumeRun(repo: string, runId: string, hooks: EngineHooks)
     if (loaded.state.status === 'completed' || loaded.state.status === 'aborted') {
       throw new RunError('finished', `run ${runId} is ${loaded.state.status}; nothing to resume`);
     }
-    const engine = new RunEngine(
-      repo,
-      runId,
-      loaded.paths,
-      loaded.analysis,
-      loaded.options,
-      hooks,
-      loaded.state,
-    );
+    const options: RunOptions = { ...loaded.options, ...overrides };
+    if (Object.keys(overrides).length > 0)
+      await writeFile(loaded.paths.options, `${JSON.stringify(options, null, 2)}\n`);
+    const engine = new RunEngine(repo, runId, loaded.paths, loaded.analysis, options, hooks, loaded.state);
     engine.emit({ type: 'run-resumed', runId });
     await engine.repair();
     return await engine.execute();
@@ -219,6 +254,28 @@ class Mutex {
 
 const maxOutputEventsPerAttempt = 200;
 
+/** The `agent-activity` payload of an activity that is neither output nor usage. */
+function activityText(activity: Exclude<AgentActivity, { kind: 'output' } | { kind: 'usage' }>): {
+  kind: 'edit' | 'command' | 'retry' | 'warning';
+  text: string;
+} {
+  switch (activity.kind) {
+    case 'edit':
+      return { kind: 'edit', text: activity.path };
+    case 'command':
+      return { kind: 'command', text: activity.command.slice(0, 500) };
+    case 'retry':
+      return {
+        kind: 'retry',
+        text: `API retry ${String(activity.attempt)}${activity.status === undefined ? '' : ` (HTTP ${String(activity.status)})`}`,
+      };
+    case 'warning':
+      return { kind: 'warning', text: activity.message.slice(0, 500) };
+    default:
+      return unreachable(activity);
+  }
+}
+
 /** Drives one run. Use `startRun` / `resumeRun`. */
 class RunEngine {
   state: RunState | null;
@@ -232,6 +289,16 @@ class RunEngine {
   #interrupted = false;
   #stopReason: RunStatus | null = null;
   #approvedWave = -1;
+  #reviewAborted = false;
+  /**
+   * The integration branch's tip as this engine last set or read it (null: read it from git). Only the
+   * engine moves the branch while it holds the run lock, and every move is an update-ref guarded by
+   * the old value, so a stale value can only make a merge report `moved`, never lose work.
+   */
+  #tip: string | null = null;
+  /** True when the integration branch moved since its worktree's files were last made to match it. */
+  #integrationStale = false;
+  #identity: Promise<string[]> | null = null;
 
   constructor(
     readonly repo: string,
@@ -270,7 +337,18 @@ class RunEngine {
   emit(input: RunEventInput): void {
     const event = { ...input, time: new Date().toISOString() } as RunEvent;
     this.state = applyEvent(this.state, event);
-    if (event.type !== 'agent-output') {
+    if (
+      event.type === 'agent-output' ||
+      event.type === 'agent-activity' ||
+      event.type === 'agent-live-usage'
+    ) {
+      // Progress for live views (`status --watch` tails the journal). It changes no state, so it is
+      // journaled without fsync or a state.json rewrite; output lines are shortened.
+      this.#journal.append(
+        event.type === 'agent-output' ? { ...event, text: event.text.slice(0, 300) } : event,
+        false,
+      );
+    } else {
       this.#journal.append(event);
       this.#writeState();
     }
@@ -295,8 +373,35 @@ class RunEngine {
     return s;
   }
 
-  #integrationTip(): Promise<string> {
-    return git(this.repo, ['rev-parse', `refs/heads/${this.#run.integrationBranch}`]).then((s) => s.trim());
+  async #integrationTip(): Promise<string> {
+    if (this.#tip !== null) return this.#tip;
+    const tip = (await git(this.repo, ['rev-parse', `refs/heads/${this.#run.integrationBranch}`])).trim();
+    this.#tip = tip;
+    return tip;
+  }
+
+  /** The commit identity arguments, looked up once per run. */
+  #commitIdentity(): Promise<readonly string[]> {
+    this.#identity ??= commitIdentityArgs(this.repo);
+    return this.#identity;
+  }
+
+  /**
+   * Makes the integration worktree's files match the branch. Merges move only the branch (atomic
+   * update-ref), so this runs just before something needs the files: a validation gate, the run's end.
+   */
+  async #syncIntegration(): Promise<void> {
+    if (!this.#integrationStale) return;
+    await syncWorktree(this.paths.integrationWorktree);
+    this.#integrationStale = false;
+  }
+
+  /** Resets the integration branch and its worktree to `sha` (the last green commit). */
+  async #resetIntegration(sha: string): Promise<void> {
+    this.#tip = null;
+    await resetWorktree(this.paths.integrationWorktree, sha);
+    this.#tip = sha;
+    this.#integrationStale = false;
   }
 
   /** Ensures a worktree for `branch` at `dir` exists and is clean (recreated if it vanished). */
@@ -327,7 +432,7 @@ class RunEngine {
     const tip = await this.#integrationTip();
     if (tip !== run.greenSha) {
       // A merge (or its gate) was cut short: undo it; the stream merges again below, exactly once.
-      await resetWorktree(this.paths.integrationWorktree, run.greenSha);
+      await this.#resetIntegration(run.greenSha);
       this.emit({
         type: 'integration-reset',
         sha: run.greenSha,
@@ -382,9 +487,22 @@ class RunEngine {
     if (this.hooks.signal?.aborted === true) onAbort();
     this.hooks.signal?.addEventListener('abort', onAbort, { once: true });
     const inflight = new Map<string, Promise<void>>();
+    // Streams committed but not merged (stopped between commit and merge, or a review abort) are not
+    // startable by the scheduler: merge them first; #runStream skips the agent for a committed stream.
+    if (!this.#interrupted) {
+      for (const s of Object.values(this.#run.streams)) {
+        if (s.status !== 'committed') continue;
+        inflight.set(
+          s.id,
+          this.#runStreamSafely(s.id).finally(() => inflight.delete(s.id)),
+        );
+      }
+    }
     try {
       for (;;) {
         this.#skipBlocked();
+        // A run resumed without a higher budget (or one that reached it exactly) starts no agent.
+        this.#checkBudget();
         if (!this.#interrupted && this.#stopReason === null) {
           const start = streamsToStart({
             mode: this.options.schedule,
@@ -413,9 +531,33 @@ class RunEngine {
     } finally {
       this.hooks.signal?.removeEventListener('abort', onAbort);
     }
+    try {
+      await this.#syncIntegration();
+    } catch (error) {
+      // The branch is right; only its worktree's files lag (`resume` or `git reset --hard` fixes them).
+      const message = error instanceof Error ? error.message : String(error);
+      this.emit({ type: 'note', message: `could not update the integration worktree: ${message}` });
+    }
     this.emit({ type: 'run-finished', status: this.#finalStatus() });
     this.#journal.close();
-    return { runId: this.runId, state: this.#run, paths: this.paths };
+    const reportFile = await this.#writeReport();
+    return {
+      runId: this.runId,
+      state: this.#run,
+      paths: this.paths,
+      analysis: this.analysis,
+      options: this.options,
+      reportFile,
+    };
+  }
+
+  /** Leaves `REPORT.md` in the run directory; a failure to write it must not fail a finished run. */
+  async #writeReport(): Promise<string | null> {
+    try {
+      return await writeMarkdownReport(this.paths.dir, { analysis: this.analysis });
+    } catch {
+      return null;
+    }
   }
 
   async #approve(): Promise<boolean> {
@@ -434,9 +576,10 @@ class RunEngine {
 
   #finalStatus(): RunStatus {
     if (this.#interrupted) return 'interrupted';
-    if (this.#stopReason !== null) return this.#stopReason;
     const streams = Object.values(this.#run.streams);
-    return streams.every((s) => s.status === 'merged') ? 'completed' : 'failed';
+    if (streams.every((s) => s.status === 'merged')) return 'completed';
+    if (this.#stopReason !== null) return this.#stopReason;
+    return 'failed';
   }
 
   /** Marks not-yet-started streams whose dependencies failed or were skipped as skipped. */
@@ -508,14 +651,30 @@ class RunEngine {
     const branch = streamBranchName(this.runId, id);
     const worktree = this.paths.streamWorktree(id);
     const tip = await this.#integrationTip();
-    let startSha = st.startSha;
-    const existing = await resolveCommit(this.repo, `refs/heads/${branch}`);
-    if (existing === null || startSha === null || st.attempts === 0) {
+    // A retry continues the stream's branch when its start was journaled and the branch still exists.
+    const continuesBranch =
+      st.startSha !== null &&
+      st.attempts > 0 &&
+      (await resolveCommit(this.repo, `refs/heads/${branch}`)) !== null;
+    const startSha = continuesBranch && st.startSha !== null ? st.startSha : tip;
+    if (!continuesBranch) {
       // Fresh start (or a branch left by a crash before its start was journaled): from the integration tip.
-      await setBranch(this.repo, branch, tip);
-      startSha = tip;
+      if (await exists(worktree)) {
+        await setBranch(this.repo, branch, tip);
+        await this.#ensureWorktree(worktree, branch);
+      } else {
+        // The usual case: branch and worktree in one git call; a stale registration (its directory
+        // deleted) makes it fail, and the slow path below prunes it.
+        try {
+          await addWorktreeAt(this.repo, worktree, branch, tip);
+        } catch {
+          await setBranch(this.repo, branch, tip);
+          await this.#ensureWorktree(worktree, branch);
+        }
+      }
+    } else {
+      await this.#ensureWorktree(worktree, branch);
     }
-    await this.#ensureWorktree(worktree, branch);
     const attempt = st.attempts + 1;
     this.emit({ type: 'stream-started', streamId: id, attempt, branch, startSha, worktree });
 
@@ -523,14 +682,27 @@ class RunEngine {
     await mkdir(dir, { recursive: true });
     const reportFile = path.join(dir, 'report.md');
     await rm(reportFile, { force: true });
-    const prompt = assemblePrompt({
-      analysis: this.analysis,
-      stream,
-      validationCommands: gateCommands(this.analysis, this.options, stream),
-      dependencyReports: await this.#dependencyReports(stream),
-      retryContext: st.retryContext,
-      reportFileHint: 'the file named in $MAESTRO_REPORT_FILE',
-    });
+    // A retry after a failed gate continues the agent's own session (Claude Code `--resume`) with just the
+    // failure text; a retry after a conflict starts over (`startSha` was cleared) with the full prompt.
+    const resumeSessionId =
+      this.options.agent === 'claude' &&
+      st.retryContext !== null &&
+      continuesBranch &&
+      typeof st.sessionId === 'string'
+        ? st.sessionId
+        : undefined;
+    const reportFileHint = 'the file named in $MAESTRO_REPORT_FILE';
+    const prompt =
+      resumeSessionId !== undefined && st.retryContext !== null
+        ? assembleRetryPrompt(st.retryContext, reportFileHint)
+        : assemblePrompt({
+            analysis: this.analysis,
+            stream,
+            validationCommands: gateCommands(this.analysis, this.options, stream),
+            dependencyReports: await this.#dependencyReports(stream),
+            retryContext: st.retryContext,
+            reportFileHint,
+          });
     const promptFile = path.join(dir, 'prompt.md');
     await writeFile(promptFile, prompt);
     await writeFile(path.join(dir, `prompt-${String(attempt)}.md`), prompt);
@@ -548,6 +720,8 @@ class RunEngine {
       reportFile,
       cwd: worktree,
       validationCommands: gateCommands(this.analysis, this.options, stream),
+      ...(this.options.streamBudgetUsd === undefined ? {} : { budgetUsd: this.options.streamBudgetUsd }),
+      ...(resumeSessionId === undefined ? {} : { resumeSessionId }),
       env: {},
     };
     let outputs = 0;
@@ -558,7 +732,10 @@ class RunEngine {
           this.emit({ type: 'agent-output', streamId: id, text: activity.text.slice(0, 2000) });
       } else if (activity.kind === 'usage') {
         this.#liveCost.set(id, activity.usage.costUsd);
+        this.emit({ type: 'agent-live-usage', streamId: id, usage: activity.usage });
         this.#checkBudget();
+      } else {
+        this.emit({ type: 'agent-activity', streamId: id, ...activityText(activity) });
       }
     };
     const started = performance.now();
@@ -581,16 +758,28 @@ class RunEngine {
       code: outcome.ok ? 'ok' : outcome.code,
       message: outcome.ok ? '' : outcome.message,
       durationMs,
+      ...(outcome.sessionId === undefined ? {} : { sessionId: outcome.sessionId }),
     });
     if (outcome.usage.costSource !== 'none' || outcome.usage.inputTokens + outcome.usage.outputTokens > 0) {
-      this.emit({ type: 'agent-usage', streamId: id, usage: outcome.usage });
+      this.emit({
+        type: 'agent-usage',
+        streamId: id,
+        usage: outcome.usage,
+        ...this.#usageTotals(id, outcome.usage),
+      });
       this.#checkBudget();
     }
-    if (this.#agents.signal.aborted) {
+    // Work an agent finished before the budget stopped the run is kept (committed, merged on resume).
+    const keepFinishedWork = outcome.ok && !this.#interrupted && this.#stopReason === 'budget-exceeded';
+    if (this.#agents.signal.aborted && !keepFinishedWork) {
       this.emit({
         type: 'stream-interrupted',
         streamId: id,
-        reason: this.#interrupted ? 'run interrupted' : 'budget reached',
+        reason: this.#interrupted
+          ? 'run interrupted'
+          : this.#reviewAborted
+            ? 'run aborted in review'
+            : 'budget reached',
       });
       return false;
     }
@@ -599,7 +788,7 @@ class RunEngine {
       return false;
     }
     await writeFile(path.join(dir, reportNameFor(this.analysis, stream)), `${outcome.report.trim()}\n`);
-    const commit = await commitAll(worktree, `maestro(${id}): ${stream.title}`);
+    const commit = await commitAll(worktree, `maestro(${id}): ${stream.title}`, await this.#commitIdentity());
     const changed = await changedPaths(this.repo, startSha, commit.sha);
     this.emit({ type: 'stream-committed', streamId: id, sha: commit.sha, changedFiles: changed });
     const outside = outOfScopePaths(
@@ -614,6 +803,21 @@ class RunEngine {
       }
     }
     return true;
+  }
+
+  /** The wave of `id` and the wave's and run's usage including `usage` (not yet applied to the state). */
+  #usageTotals(id: string, usage: Usage): { wave?: number; waveUsage?: Usage; runUsage: Usage } {
+    const streams = this.#run.streams;
+    let runUsage = usage;
+    for (const s of Object.values(streams)) if (s.usage !== null) runUsage = addUsage(runUsage, s.usage);
+    const wave = this.analysis.waves.findIndex((ids) => ids.includes(id));
+    if (wave < 0) return { runUsage };
+    let waveUsage = usage;
+    for (const other of this.analysis.waves[wave] ?? []) {
+      const u = streams[other]?.usage;
+      if (u != null) waveUsage = addUsage(waveUsage, u);
+    }
+    return { wave, waveUsage, runUsage };
   }
 
   async #dependencyReports(stream: Stream): Promise<DependencyReport[]> {
@@ -644,10 +848,45 @@ class RunEngine {
     let live = 0;
     for (const c of this.#liveCost.values()) live += c;
     const spent = this.#run.costUsd + live;
-    if (spent <= budget) return;
+    // At the budget, the next agent would exceed it: stop as soon as it is reached.
+    if (spent < budget) return;
     this.#stopReason = 'budget-exceeded';
     this.emit({ type: 'budget-exceeded', costUsd: spent, budgetUsd: budget });
     this.#agents.abort('budget');
+  }
+
+  /** Asks the reviewer about a committed stream and acts on a skip or an abort. Holds the integration lock. */
+  async #review(
+    stream: Stream,
+    reviewMerge: NonNullable<EngineHooks['reviewMerge']>,
+    commitSha: string,
+  ): Promise<ReviewDecision> {
+    // Three dots: the stream's own changes since it forked from the integration branch.
+    const range = `${await this.#integrationTip()}...${commitSha}`;
+    const decision = await reviewMerge({
+      streamId: stream.id,
+      title: stream.title,
+      role: stream.role,
+      diffStat: await git(this.repo, ['diff', '--stat', range]),
+      diff: () => git(this.repo, ['diff', range]),
+    });
+    switch (decision) {
+      case 'approve':
+        break;
+      case 'skip':
+        // Dependants are skipped by the scheduling loop (#skipBlocked).
+        this.emit({ type: 'stream-skipped', streamId: stream.id, reason: 'skipped in review' });
+        break;
+      case 'abort':
+        if (this.#stopReason === null) this.#stopReason = 'stopped';
+        this.#reviewAborted = true;
+        this.emit({ type: 'note', message: `review: run aborted before merging ${stream.id}; resumable` });
+        this.#agents.abort('abort');
+        break;
+      default:
+        return unreachable(decision);
+    }
+    return decision;
   }
 
   /** Merges a committed stream and runs its gates. Holds the integration lock. */
@@ -656,6 +895,10 @@ class RunEngine {
     const st = this.#run.streams[id];
     if (st?.commitSha == null) return 'done';
     if (this.#agents.signal.aborted) return 'done'; // stays committed: merged on resume
+    if (this.hooks.reviewMerge !== undefined) {
+      const decision = await this.#review(stream, this.hooks.reviewMerge, st.commitSha);
+      if (decision !== 'approve' || this.#stopping()) return 'done';
+    }
     const run = this.#run;
     const commitSha = st.commitSha;
     const result = await mergeIntoBranch(
@@ -663,7 +906,14 @@ class RunEngine {
       run.integrationBranch,
       commitSha,
       `maestro: merge ${id} (${stream.title})`,
+      { ours: await this.#integrationTip(), identity: await this.#commitIdentity() },
     );
+    if (result.ok) {
+      if (!result.alreadyMerged) this.#integrationStale = true;
+      this.#tip = result.sha;
+    } else {
+      this.#tip = null; // `moved`: read it again next time
+    }
     if (!result.ok) {
       const paths = result.reason === 'conflict' ? result.conflicts : [];
       const detail = result.reason === 'conflict' ? paths.join(', ') : result.message;
@@ -683,13 +933,13 @@ class RunEngine {
       this.#onStreamFailed(id, 'merge-conflict', `merge conflict with the integration branch in: ${detail}`);
       return 'done';
     }
-    await syncWorktree(this.paths.integrationWorktree);
     this.emit({ type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha });
     const commands = gateCommands(this.analysis, this.options, stream);
     if (commands.length === 0) {
       this.emit({ type: 'validation-passed', streamId: id, sha: result.sha });
       return 'done';
     }
+    await this.#syncIntegration();
     this.emit({ type: 'validation-started', streamId: id, commands });
     const gate = await runValidation(commands, this.paths.integrationWorktree, {
       timeoutMs: this.options.timeoutMs,
@@ -700,7 +950,7 @@ class RunEngine {
       return 'done';
     }
     const green = run.greenSha;
-    await resetWorktree(this.paths.integrationWorktree, green);
+    await this.#resetIntegration(green);
     if (this.#stopping()) {
       this.emit({ type: 'integration-reset', sha: green, reason: 'interrupted during validation' });
       this.emit({ type: 'stream-interrupted', streamId: id, reason: 'interrupted during validation' });

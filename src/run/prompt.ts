@@ -85,3 +85,23 @@ export function assemblePrompt(input: PromptInput): string {
   );
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * The prompt of a retry that resumes the agent's previous session: that session already holds the task,
+ * so only the failure and what to do next are sent.
+ */
+export function assembleRetryPrompt(retryContext: string, reportFileHint: string): string {
+  return [
+    '# Your previous work did not pass validation',
+    '',
+    'Your changes were merged into the integration branch, and a validation gate then failed:',
+    '',
+    '```text',
+    retryContext.trimEnd(),
+    '```',
+    '',
+    'Fix the problem in the files you own (the same worktree as before), then write a new completion report to ' +
+      `${reportFileHint}.`,
+    '',
+  ].join('\n');
+}

@@ -1,6 +1,7 @@
 /** Reporters: subscribers that turn run events into text (one line per event) or JSON lines. */
 import type { RunEvent } from './types.js';
 import { unreachable } from './types.js';
+import { formatUsage, formatUsd } from './summary.js';
 
 const shortSha = (sha: string) => sha.slice(0, 10);
 
@@ -15,8 +16,15 @@ export function formatEventLine(event: RunEvent): string | null {
       return `wave ${String(event.wave + 1)}: ${event.streamIds.join(', ')}`;
     case 'stream-started':
       return `${event.streamId}: started (attempt ${String(event.attempt)}) on ${event.branch}`;
-    case 'agent-output':
     case 'agent-usage':
+      return `${event.streamId}: usage ${formatUsage(event.usage)}${
+        event.runUsage === undefined
+          ? ''
+          : ` (${event.wave === undefined || event.waveUsage === undefined ? '' : `wave ${String(event.wave + 1)} ${formatUsd(event.waveUsage.costUsd)}; `}run ${formatUsd(event.runUsage.costUsd)})`
+      }`;
+    case 'agent-output':
+    case 'agent-activity':
+    case 'agent-live-usage':
       return null;
     case 'agent-finished':
       return `${event.streamId}: agent ${event.ok ? 'finished' : `failed [${event.code}]`} in ${(event.durationMs / 1000).toFixed(1)}s${event.ok ? '' : `: ${event.message.split('\n')[0] ?? ''}`}`;

@@ -24,11 +24,13 @@ export function initialStreamState(id: string): StreamState {
     error: null,
     warnings: [],
     usage: null,
+    sessionId: null,
     retryContext: null,
   };
 }
 
-function addUsage(a: Usage | null, b: Usage): Usage {
+/** The sum of two usages (`a` may be null: nothing yet). */
+export function addUsage(a: Usage | null, b: Usage): Usage {
   if (a === null) return b;
   return {
     inputTokens: a.inputTokens + b.inputTokens,
@@ -61,6 +63,7 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       mergeOrder: [],
       costUsd: 0,
       notes: [],
+      budgetStop: null,
     };
   }
   if (state === null) return null;
@@ -69,9 +72,12 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
     case 'run-resumed':
       state.status = 'running';
       state.endedAt = null;
+      state.budgetStop = null;
       break;
     case 'wave-started':
     case 'agent-output':
+    case 'agent-activity':
+    case 'agent-live-usage':
     case 'validation-started':
       break;
     case 'stream-started':
@@ -92,6 +98,7 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
     case 'agent-finished':
       if (!stream) break;
       stream.durationMs += event.durationMs;
+      if (event.sessionId !== undefined) stream.sessionId = event.sessionId;
       break;
     case 'stream-committed':
       if (!stream) break;
@@ -154,6 +161,7 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       stream.status = 'interrupted';
       break;
     case 'budget-exceeded':
+      state.budgetStop = { costUsd: event.costUsd, budgetUsd: event.budgetUsd };
       state.notes.push(
         `budget of $${event.budgetUsd.toFixed(2)} exceeded ($${event.costUsd.toFixed(2)} spent)`,
       );

@@ -1,5 +1,30 @@
 /** The end-of-run summary: per stream status, duration, files, retries, cost; totals; how to take the result. */
+import type { Usage } from '../agents/types.js';
+import type { Analysis } from '../analyze/types.js';
 import type { RunState, StreamState } from './types.js';
+
+/** What the summary adds when the caller has it: estimates, budgets, the report's path. */
+export interface SummaryContext {
+  /** The analysis the run executed: its per-stream estimates are shown next to the actuals. */
+  readonly analysis?: Analysis;
+  readonly budgetUsd?: number;
+  readonly streamBudgetUsd?: number;
+  /** The Markdown report written at the end of the run. */
+  readonly reportFile?: string | null;
+}
+
+/** Dollars with enough digits to compare with what an agent CLI reported (`$0.0123`, `$12.34`). */
+export function formatUsd(usd: number): string {
+  return `$${usd >= 100 ? usd.toFixed(2) : usd >= 1 ? usd.toFixed(3) : usd.toFixed(4)}`;
+}
+
+/** Tokens and cost of a usage: `1200 in / 340 out, $0.0123` (cost `n/a` when nothing priced it). */
+export function formatUsage(usage: Usage | null): string {
+  if (usage === null) return '-';
+  const cache = usage.cacheReadTokens + usage.cacheWriteTokens;
+  const tokens = `${String(usage.inputTokens)} in / ${String(usage.outputTokens)} out${cache > 0 ? ` / ${String(cache)} cache` : ''}`;
+  return `${tokens}, ${usage.costSource === 'none' ? 'cost n/a' : formatUsd(usage.costUsd)}`;
+}
 
 function duration(ms: number): string {
   if (ms < 1000) return `${String(ms)}ms`;
@@ -9,10 +34,64 @@ function duration(ms: number): string {
 }
 
 function cost(s: StreamState): string {
-  if (s.usage === null) return '-';
-  const tokens = s.usage.inputTokens + s.usage.outputTokens;
-  const usd = s.usage.costSource === 'none' ? '' : ` $${s.usage.costUsd.toFixed(3)}`;
-  return `${String(tokens)} tok${usd}`;
+  return formatUsage(s.usage);
+}
+
+function sumUsage(usages: readonly (Usage | null)[]): Usage | null {
+  let total: Usage | null = null;
+  for (const u of usages) {
+    if (u === null) continue;
+    total =
+      total === null
+        ? u
+        : {
+            inputTokens: total.inputTokens + u.inputTokens,
+            outputTokens: total.outputTokens + u.outputTokens,
+            cacheReadTokens: total.cacheReadTokens + u.cacheReadTokens,
+            cacheWriteTokens: total.cacheWriteTokens + u.cacheWriteTokens,
+            costUsd: total.costUsd + u.costUsd,
+            costSource: u.costSource === 'none' ? total.costSource : u.costSource,
+          };
+  }
+  return total;
+}
+
+/** Cost lines: per wave and for the run, each next to the analysis's estimate; which budget stopped what. */
+function costLines(state: RunState, rows: readonly StreamState[], context: SummaryContext): string[] {
+  const lines: string[] = [];
+  const analysis = context.analysis;
+  const estimate = (ids: readonly string[]) =>
+    analysis === undefined
+      ? ''
+      : ` (estimate ${formatUsd(analysis.streams.filter((s) => ids.includes(s.id)).reduce((a, s) => a + s.estimate.costUsd, 0))})`;
+  const total = sumUsage(rows.map((s) => s.usage));
+  // Per-wave lines only when some agent reported usage: "none reported" ten times says nothing.
+  if (analysis !== undefined && analysis.waves.length > 1 && total !== null) {
+    analysis.waves.forEach((ids, i) => {
+      const usage = sumUsage(ids.map((id) => state.streams[id]?.usage ?? null));
+      lines.push(
+        `  wave ${String(i + 1)}: ${usage === null ? 'none reported' : formatUsage(usage)}${estimate(ids)}`,
+      );
+    });
+  }
+  lines.unshift(
+    `Usage: ${total === null ? 'none reported' : formatUsage(total)}${estimate(rows.map((s) => s.id))}`,
+  );
+  const stop = state.budgetStop ?? null;
+  if (state.status === 'budget-exceeded' && stop !== null) {
+    const higher = Math.max(stop.budgetUsd * 2, stop.costUsd * 1.5);
+    lines.push(
+      `Stopped by the run budget: ${formatUsd(stop.costUsd)} spent of ${formatUsd(stop.budgetUsd)} (--budget-usd); no new agent was started and running ones were stopped. ` +
+        `Resume with a higher budget: maestro resume ${state.runId} --budget-usd ${higher.toFixed(2)}`,
+    );
+  }
+  for (const s of rows) {
+    if (s.error?.code === 'budget')
+      lines.push(
+        `Stream ${s.id} was stopped by the per-stream budget${context.streamBudgetUsd === undefined ? '' : ` of ${formatUsd(context.streamBudgetUsd)}`} (--stream-budget-usd).`,
+      );
+  }
+  return lines;
 }
 
 /** The command that takes the run's result into the user's branch. */
@@ -27,19 +106,33 @@ export function takeCommand(state: RunState): string {
 export function formatSummary(
   state: RunState,
   order: readonly string[] = Object.keys(state.streams),
+  context: SummaryContext = {},
 ): string {
   const rows = order.map((id) => state.streams[id]).filter((s) => s !== undefined);
   const lines: string[] = [];
   lines.push(`Run ${state.runId}: ${state.status}`);
-  const header = ['stream', 'status', 'time', 'files', 'retries', 'usage'];
-  const table = rows.map((s) => [
-    s.id,
-    s.status,
-    duration(s.durationMs),
-    String(s.changedFiles.length),
-    String(s.retries),
-    cost(s),
-  ]);
+  const estimates = new Map(context.analysis?.streams.map((s) => [s.id, s.estimate.costUsd]) ?? []);
+  const header = [
+    'stream',
+    'status',
+    'time',
+    'files',
+    'retries',
+    'usage',
+    ...(estimates.size > 0 ? ['estimate'] : []),
+  ];
+  const table = rows.map((s) => {
+    const estimate = estimates.get(s.id);
+    return [
+      s.id,
+      s.status,
+      duration(s.durationMs),
+      String(s.changedFiles.length),
+      String(s.retries),
+      cost(s),
+      ...(estimates.size > 0 ? [estimate === undefined ? '-' : formatUsd(estimate)] : []),
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] ?? '').length)));
   const fmt = (r: readonly string[]) =>
     r
@@ -60,10 +153,12 @@ export function formatSummary(
     `Totals: ${String(count('merged'))} merged, ${String(count('failed'))} failed, ${String(count('skipped'))} skipped, ` +
       `${String(rows.length - count('merged') - count('failed') - count('skipped'))} unfinished; ` +
       `agent time ${duration(totalMs)}; ${String(files.size)} files changed` +
-      (state.costUsd > 0 ? `; cost $${state.costUsd.toFixed(3)}` : ''),
+      (state.costUsd > 0 ? `; cost ${formatUsd(state.costUsd)}` : ''),
   );
+  lines.push(...costLines(state, rows, context));
   for (const note of state.notes) lines.push(`Note: ${note}`);
   lines.push(`Integration branch: ${state.integrationBranch}`);
+  if (context.reportFile != null) lines.push(`Report: ${context.reportFile}`);
   switch (state.status) {
     case 'completed':
     case 'failed':

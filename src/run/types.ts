@@ -53,7 +53,18 @@ export interface RunOptions {
   readonly timeoutMs: number;
   readonly stallMs: number;
   readonly ownership: 'fail' | 'warn';
+  /** Run budget in USD (`--budget-usd`): no agent starts once it is spent; running ones are stopped. */
   readonly budgetUsd?: number;
+  /** Per-stream budget in USD (`--stream-budget-usd`), handed to each agent (Claude's `--max-budget-usd`). */
+  readonly streamBudgetUsd?: number;
+  /** `--model`, as given (already applied to the analysis's streams; kept for the record). */
+  readonly model?: string;
+  /** Agent turn limit (`--max-turns`; Claude Code). */
+  readonly maxTurns?: number;
+  /** Path of the agent CLI executable (`--agent-path`) instead of looking it up on PATH. */
+  readonly agentPath?: string;
+  /** `--mcp-config` files or JSON strings passed through to Claude Code. */
+  readonly mcpConfig?: readonly string[];
 }
 
 /** How a run ended (or that it is still going). */
@@ -81,6 +92,8 @@ export interface StreamState {
   error: { readonly code: string; readonly message: string } | null;
   warnings: string[];
   usage: Usage | null;
+  /** The agent's last session id (Claude Code), so a retry after a failed gate can resume it. */
+  sessionId?: string | null;
   /** Why the next attempt runs (failed validation output, conflict), for its prompt. */
   retryContext: string | null;
 }
@@ -105,6 +118,8 @@ export interface RunState {
   mergeOrder: string[];
   costUsd: number;
   notes: string[];
+  /** Set when the run budget stopped the run (cleared on resume). */
+  budgetStop?: { readonly costUsd: number; readonly budgetUsd: number } | null;
 }
 
 /** Fields every event carries. */
@@ -138,7 +153,29 @@ export type RunEvent = EventBase &
         readonly worktree: string;
       }
     | { readonly type: 'agent-output'; readonly streamId: string; readonly text: string }
-    | { readonly type: 'agent-usage'; readonly streamId: string; readonly usage: Usage }
+    | {
+        /** An agent attempt's final usage, with the running totals of its wave and of the run. */
+        readonly type: 'agent-usage';
+        readonly streamId: string;
+        readonly usage: Usage;
+        /** 0-based wave of the stream in the analysis. */
+        readonly wave?: number;
+        readonly waveUsage?: Usage;
+        readonly runUsage?: Usage;
+      }
+    | {
+        /** What an agent is doing now (for live views): editing a file, running a command, retrying, a warning. */
+        readonly type: 'agent-activity';
+        readonly streamId: string;
+        readonly kind: 'edit' | 'command' | 'retry' | 'warning';
+        readonly text: string;
+      }
+    | {
+        /** Usage so far in the current attempt, as the agent reports it (live views; `agent-usage` is the total). */
+        readonly type: 'agent-live-usage';
+        readonly streamId: string;
+        readonly usage: Usage;
+      }
     | {
         readonly type: 'agent-finished';
         readonly streamId: string;
@@ -146,6 +183,8 @@ export type RunEvent = EventBase &
         readonly code: string;
         readonly message: string;
         readonly durationMs: number;
+        /** The agent's session id, when it reports one (resumable by Claude Code). */
+        readonly sessionId?: string;
       }
     | {
         readonly type: 'stream-committed';

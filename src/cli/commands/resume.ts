@@ -3,7 +3,8 @@ import { loadRun, resumeRun } from '../../run/engine.js';
 import { LocalExecutor } from '../../run/executor.js';
 import { listRuns } from '../../run/journal.js';
 import { CliError } from '../errors.js';
-import { asCliError, backendFor, finishRun, interruptOnSignals, reporterBus, resolveRepo } from './run.js';
+import { outputModeFor, startProgress } from '../progress.js';
+import { asCliError, backendFor, finishRun, interruptOnSignals, parseUsdFor, resolveRepo } from './run.js';
 
 /** The latest run that can be resumed. */
 async function latestResumable(repo: string): Promise<string> {
@@ -16,7 +17,9 @@ async function latestResumable(repo: string): Promise<string> {
       // Not a run directory we can read.
     }
   }
-  throw new CliError(`no resumable maestro run in ${repo}`);
+  throw new CliError(
+    `no resumable maestro run in ${repo}; \`maestro status\` shows the latest run, \`maestro run PLAN\` starts a new one`,
+  );
 }
 
 /** `maestro resume [RUN]`: continue an interrupted or crashed run. */
@@ -27,6 +30,14 @@ export function registerResume(program: Command): void {
     .argument('[run]', 'run id (default: the latest unfinished run)')
     .option('--repo <dir>', 'repository (default: the one containing the current directory)')
     .option('--json', 'events as JSON lines on stdout (summary on stderr)')
+    .option(
+      '--budget-usd <usd>',
+      'a new run budget (e.g. higher, after the budget stopped the run)',
+      parseUsdFor('--budget-usd'),
+    )
+    .option('--stream-budget-usd <usd>', 'a new per-stream budget', parseUsdFor('--stream-budget-usd'))
+    .option('--no-live', 'plain progress lines even on a terminal')
+    .option('--no-color', 'no colours in the live view (also NO_COLOR=1)')
     .addHelpText(
       'after',
       `
@@ -38,18 +49,32 @@ Examples:
       const repo = await resolveRepo(flags.repo);
       const runId = runArg ?? (await latestResumable(repo));
       const interrupt = interruptOnSignals();
+      let stopProgress: () => void = () => undefined;
       try {
-        const { options } = await loadRun(repo, runId);
+        const { options, analysis } = await loadRun(repo, runId);
         const json = flags.json === true;
-        const result = await resumeRun(repo, runId, {
-          executor: new LocalExecutor(backendFor(options)),
-          bus: reporterBus(json),
-          signal: interrupt.signal,
-        });
+        const progress = startProgress(outputModeFor(flags), analysis);
+        stopProgress = progress.stop;
+        const overrides = {
+          ...(flags.budgetUsd === undefined ? {} : { budgetUsd: flags.budgetUsd }),
+          ...(flags.streamBudgetUsd === undefined ? {} : { streamBudgetUsd: flags.streamBudgetUsd }),
+        };
+        const result = await resumeRun(
+          repo,
+          runId,
+          {
+            executor: new LocalExecutor(await backendFor(options)),
+            bus: progress.bus,
+            signal: interrupt.signal,
+          },
+          overrides,
+        );
+        progress.stop();
         process.exitCode = await finishRun(result, json, options.land);
       } catch (error) {
         throw asCliError(error);
       } finally {
+        stopProgress();
         interrupt.dispose();
       }
     });

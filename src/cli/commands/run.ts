@@ -1,13 +1,8 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { confirm, isCancel } from '@clack/prompts';
 import path from 'node:path';
-import {
-  BackendConfigError,
-  backendNames,
-  createBackend,
-  defaultBackendName,
-  type BackendName,
-} from '../../agents/registry.js';
+import { backendNames, defaultBackendName } from '../../agents/registry.js';
+import { loadConfig } from '../../config/load.js';
 import type { Analysis } from '../../analyze/types.js';
 import { findRepoTop } from '../../git/git.js';
 import { RunError, startRun, type RunResult } from '../../run/engine.js';
@@ -18,7 +13,10 @@ import { jsonReporter, lineReporter } from '../../run/reporters.js';
 import { formatSummary } from '../../run/summary.js';
 import { scheduleModes, type RunOptions, type ScheduleMode } from '../../run/types.js';
 import { CliError, ExitCode, parsePositiveInt } from '../errors.js';
-import { loadAnalysis, planErrors } from '../load-analysis.js';
+import { loadAnalysis, planErrors, type LoadAnalysisOptions } from '../load-analysis.js';
+import { createRunBackend, modelChoices, resolveRunOptions } from '../run-options.js';
+import { outputModeFor, startProgress } from '../progress.js';
+import { askReview } from '../review.js';
 
 /** Parses a positive number of minutes (fractions allowed) into milliseconds. */
 export function parseMinutes(flag: string) {
@@ -39,12 +37,16 @@ function parseNonNegativeInt(flag: string) {
   };
 }
 
-function parseUsd(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new CliError(`--budget-usd expects a positive amount, got "${value}"`);
-  return n;
+/** Parses a positive amount of USD for `flag`. */
+export function parseUsdFor(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new CliError(`${flag} expects a positive amount, got "${value}"`);
+    return n;
+  };
 }
+const parseUsd = parseUsdFor('--budget-usd');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -64,9 +66,9 @@ export async function resolveRepo(repoFlag: string | undefined, near?: string): 
 async function analysePlanFile(
   planPath: string,
   repo: string,
-  maxParallel: number | undefined,
+  choices: Omit<LoadAnalysisOptions, 'repo'>,
 ): Promise<Analysis> {
-  const analysis = await loadAnalysis(planPath, { repo, maxParallel });
+  const analysis = await loadAnalysis(planPath, { repo, ...choices });
   const errors = planErrors(analysis);
   if (errors.length > 0) {
     const lines = errors.map(
@@ -77,21 +79,17 @@ async function analysePlanFile(
       ExitCode.failure,
     );
   }
-  if (analysis.streams.length === 0) throw new CliError(`${planPath} has no phases to run`, ExitCode.failure);
+  if (analysis.streams.length === 0)
+    throw new CliError(
+      `${planPath} has no phases to run; add \`## Phase 1: Title\` sections (\`maestro init\` writes an example plan)`,
+      ExitCode.failure,
+    );
   return analysis;
 }
 
-/** Creates the agent backend a run's options name. */
-export function backendFor(options: Pick<RunOptions, 'agent' | 'agentCommand'>) {
-  try {
-    return createBackend(
-      options.agent as BackendName,
-      options.agentCommand === undefined ? {} : { agentCommand: options.agentCommand },
-    );
-  } catch (error) {
-    if (error instanceof BackendConfigError) throw new CliError(error.message);
-    throw error;
-  }
+/** Creates the agent backend a run's options name (executable, pricer, Claude settings included). */
+export function backendFor(options: RunOptions) {
+  return createRunBackend(options);
 }
 
 /** Ctrl-C handling for a run: the first stops agents and lets the run write its state; the second exits at once. */
@@ -132,7 +130,14 @@ export function reporterBus(json: boolean): EventBus {
 export async function finishRun(result: RunResult, json: boolean, land: boolean): Promise<number> {
   const state = result.state;
   const order = Object.keys(state.streams);
-  const summary = formatSummary(state, order);
+  const summary = formatSummary(state, order, {
+    analysis: result.analysis,
+    reportFile: result.reportFile,
+    ...(result.options.budgetUsd === undefined ? {} : { budgetUsd: result.options.budgetUsd }),
+    ...(result.options.streamBudgetUsd === undefined
+      ? {}
+      : { streamBudgetUsd: result.options.streamBudgetUsd }),
+  });
   (json ? process.stderr : process.stdout).write(`\n${summary}`);
   if (land && state.status === 'completed') {
     const landed = await landRun(state.repo, state);
@@ -235,9 +240,29 @@ export function registerRun(program: Command): void {
     )
     .option('--json', 'events as JSON lines on stdout (summary on stderr)')
     .option(
+      '--review',
+      'before each merge, show the diff stat and ask: approve, skip or abort (needs a terminal)',
+    )
+    .option('--no-live', 'plain progress lines even on a terminal (the live view is the default on a TTY)')
+    .option('--no-color', 'no colours in the live view (also NO_COLOR=1)')
+    .option(
       '--budget-usd <usd>',
       'stop starting and running agents once the run has cost this much',
       parseUsd,
+    )
+    .option(
+      '--stream-budget-usd <usd>',
+      'stop an agent once its stream has cost this much (Claude Code --max-budget-usd)',
+      parseUsdFor('--stream-budget-usd'),
+    )
+    .option('--model <model>', 'model for every stream (default: per role; see maestro.config models)')
+    .option('--max-turns <n>', 'turn limit per agent run (Claude Code)', parsePositiveInt('--max-turns'))
+    .option('--agent-path <file>', 'path of the agent CLI executable (default: looked up on PATH)')
+    .option(
+      '--mcp-config <file|json>',
+      'MCP server config passed through to Claude Code (repeatable)',
+      collect,
+      [] as string[],
     )
     .addHelpText(
       'after',
@@ -248,40 +273,45 @@ Examples:
   $ maestro run plan.md --agent command --agent-command './my-agent.sh' --yes
   $ maestro run plan.md --schedule waves --validate 'npm test' --retries 2
   $ maestro run plan.md --json --yes > events.jsonl     # for CI
+  $ maestro run plan.md --yes --review                   # approve, skip or abort each merge
+
+On a terminal, progress is a live view (one line per running agent); in CI, in pipes or with --no-live,
+one plain line per event. NO_COLOR=1 or --no-color keeps the live view without colours.
 
 The user's checkout is never touched: work happens on maestro/<run-id> in worktrees under .maestro/runs/.
 Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-C exits at once.`,
     )
-    .action(async (planArg, flags) => {
+    .action(async (planArg, flags, command) => {
       const repo = await resolveRepo(flags.repo, planArg);
-      const agent = flags.agent ?? defaultBackendName();
+      const config = (await loadConfig(repo))?.config ?? {};
+      const agent = flags.agent ?? config.agent ?? defaultBackendName();
       if (agent === null) {
         throw new CliError(
           'no agent CLI (claude, codex, gemini) found on PATH; pass --agent claude|codex|gemini|command|demo',
         );
       }
-      if (agent === 'command' && flags.agentCommand === undefined)
+      if (agent === 'command' && (flags.agentCommand ?? config.agentCommand) === undefined)
         throw new CliError('--agent command needs --agent-command "CMD"');
+      if (flags.review === true && (flags.json === true || !(process.stdin.isTTY && process.stdout.isTTY))) {
+        throw new CliError(
+          '--review asks before each merge and needs an interactive terminal (and no --json); run it in a terminal, or drop --review',
+        );
+      }
       if (flags.yes !== true && !(process.stdin.isTTY && process.stdout.isTTY)) {
         throw new CliError('no terminal to ask for approval; pass --yes to start without asking');
       }
-      const analysis = await analysePlanFile(path.resolve(planArg), repo, flags.maxParallel);
-      const options: RunOptions = {
+      const analysis = await analysePlanFile(path.resolve(planArg), repo, {
+        maxParallel: flags.maxParallel ?? config.maxParallel,
+        ...modelChoices(agent, flags, config),
+      });
+      const options: RunOptions = resolveRunOptions({
         agent,
-        ...(flags.agentCommand === undefined ? {} : { agentCommand: flags.agentCommand }),
-        maxParallel: flags.maxParallel ?? analysis.maxParallel,
-        schedule: flags.schedule,
-        validate: flags.validate,
-        onFailure: flags.onFailure,
-        retries: flags.retries,
-        base: flags.base,
-        land: flags.land === true,
-        timeoutMs: flags.timeout,
-        stallMs: flags.stallTimeout,
-        ownership: flags.ownership,
-        ...(flags.budgetUsd === undefined ? {} : { budgetUsd: flags.budgetUsd }),
-      };
-      const backend = backendFor(options);
+        flags,
+        given: (name) => command.getOptionValueSource(name) === 'cli',
+        config,
+        planMaxParallel: analysis.maxParallel,
+      });
+      const backend = await backendFor(options);
       const json = flags.json === true;
       (json ? process.stderr : process.stdout).write(
         describeSchedule(analysis, options.schedule, options.maxParallel),
@@ -294,22 +324,30 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
         if (!ok) throw new CliError('not started', ExitCode.ok);
       }
       const interrupt = interruptOnSignals();
+      const progress = startProgress(outputModeFor(flags), analysis);
       try {
         const result = await startRun(repo, analysis, options, {
           executor: new LocalExecutor(backend),
-          bus: reporterBus(json),
+          bus: progress.bus,
           signal: interrupt.signal,
           ...(flags.yes === true
             ? {}
             : {
                 approveWave: (wave: number, ids: readonly string[]) =>
-                  ask(`Ready to spawn ${String(ids.length)} agents in wave ${String(wave + 1)}?`),
+                  progress.whilePaused(() =>
+                    ask(`Ready to spawn ${String(ids.length)} agents in wave ${String(wave + 1)}?`),
+                  ),
               }),
+          ...(flags.review === true
+            ? { reviewMerge: (review) => progress.whilePaused(() => askReview(review)) }
+            : {}),
         });
+        progress.stop();
         process.exitCode = await finishRun(result, json, options.land);
       } catch (error) {
         throw asCliError(error);
       } finally {
+        progress.stop();
         interrupt.dispose();
       }
     });

@@ -67,7 +67,14 @@ export async function installSkill(
 export function registerSkill(program: Command): void {
   const skill = program
     .command('skill')
-    .description('Manage the Claude Code skill that lets Claude run plans with Maestro');
+    .description('Manage the Claude Code skill that lets Claude run plans with Maestro')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ maestro skill install              # for every project: ~/.claude/skills/maestro/
+  $ maestro skill install --project    # for this repository: .claude/skills/maestro/`,
+    );
   skill
     .command('install')
     .description(

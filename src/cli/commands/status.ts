@@ -4,6 +4,8 @@ import { listRuns } from '../../run/journal.js';
 import { readLockOwner } from '../../run/lock.js';
 import { formatSummary } from '../../run/summary.js';
 import { CliError } from '../errors.js';
+import { outputModeFor } from '../progress.js';
+import { watchRun } from '../watch.js';
 import { asCliError, resolveRepo } from './run.js';
 
 /** The run named on the command line, else the latest one. */
@@ -11,7 +13,8 @@ export async function pickRun(repo: string, run: string | undefined): Promise<st
   if (run !== undefined) return run;
   const runs = await listRuns(repo);
   const latest = runs.at(-1);
-  if (latest === undefined) throw new CliError(`no maestro runs in ${repo}`);
+  if (latest === undefined)
+    throw new CliError(`no maestro runs in ${repo}; start one with \`maestro run PLAN\``);
   return latest;
 }
 
@@ -22,17 +25,29 @@ export function registerStatus(program: Command): void {
     .description('Show a run’s state: per-stream status, retries, files; whether it is still running')
     .argument('[run]', 'run id (default: the latest run)')
     .option('--repo <dir>', 'repository (default: the one containing the current directory)')
-    .option('--json', 'the run state as one JSON document')
+    .option('--json', 'the run state as one JSON document (with --watch: events as JSON lines)')
+    .option('-w, --watch', 'follow the run live until it finishes (Ctrl-C stops watching, not the run)')
+    .option('--no-live', 'with --watch: plain progress lines even on a terminal')
+    .option('--no-color', 'with --watch: no colours in the live view (also NO_COLOR=1)')
     .addHelpText(
       'after',
       `
 Examples:
   $ maestro status                          # the latest run
-  $ maestro status 20261128-101500-ab12 --json`,
+  $ maestro status 20261128-101500-ab12 --json
+  $ maestro status --watch                  # the live view of a run started in another terminal`,
     )
     .action(async (runArg, flags) => {
       const repo = await resolveRepo(flags.repo);
       const runId = await pickRun(repo, runArg);
+      if (flags.watch === true) {
+        try {
+          process.exitCode = await watchRun(repo, runId, outputModeFor(flags));
+        } catch (error) {
+          throw asCliError(error);
+        }
+        return;
+      }
       let loaded;
       try {
         loaded = await loadRun(repo, runId);

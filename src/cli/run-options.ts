@@ -1,0 +1,156 @@
+/**
+ * How `maestro run` settles its options: command-line flags over `maestro.config.*` over the plan over
+ * built-in defaults, and the agent backend those options describe (executable, pricer, Claude settings).
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import type { PriceTable } from '../analyze/prices.js';
+import { loadBuiltinPrices, priceUsage } from '../analyze/prices.js';
+import {
+  BackendConfigError,
+  backendAcceptsModel,
+  createBackend,
+  defaultModelFor,
+  findOnPath,
+  isBackendName,
+  type BackendOptions,
+} from '../agents/registry.js';
+import type { AgentBackend } from '../agents/types.js';
+import type { MaestroConfig } from '../config/schema.js';
+import type { RunOptions, ScheduleMode } from '../run/types.js';
+import { CliError } from './errors.js';
+import type { LoadAnalysisOptions } from './load-analysis.js';
+
+/** The `maestro run` flags that the config file can also set (flags with built-in defaults included). */
+export interface RunFlags {
+  readonly agentCommand?: string | undefined;
+  readonly maxParallel?: number | undefined;
+  readonly schedule: ScheduleMode;
+  readonly validate: readonly string[];
+  readonly onFailure: 'continue' | 'stop';
+  readonly retries: number;
+  readonly base: string;
+  readonly land?: boolean | undefined;
+  readonly timeout: number;
+  readonly stallTimeout: number;
+  readonly ownership: 'fail' | 'warn';
+  readonly budgetUsd?: number | undefined;
+  readonly streamBudgetUsd?: number | undefined;
+  readonly model?: string | undefined;
+  readonly maxTurns?: number | undefined;
+  readonly agentPath?: string | undefined;
+  readonly mcpConfig?: readonly string[] | undefined;
+}
+
+/** Whether a flag was given on the command line (commander's value source), rather than left at its default. */
+export type FlagGiven = (name: string) => boolean;
+
+/** The analysis options the agent and the config file decide: which model each stream gets. */
+export function modelChoices(agent: string, flags: Pick<RunFlags, 'model'>, config: MaestroConfig) {
+  const backend = isBackendName(agent) ? agent : undefined;
+  const defaultModel = backend === undefined ? undefined : defaultModelFor(backend);
+  return {
+    model: flags.model,
+    roleModels: config.models,
+    projectModel: config.model,
+    defaultModel,
+    ...(backend === undefined ? {} : { acceptsModel: (m: string) => backendAcceptsModel(backend, m) }),
+  } satisfies LoadAnalysisOptions;
+}
+
+/** The run's options: a flag given on the command line wins, then the config file, then the plan, then defaults. */
+export function resolveRunOptions(input: {
+  readonly agent: string;
+  readonly flags: RunFlags;
+  readonly given: FlagGiven;
+  readonly config: MaestroConfig;
+  /** The plan's (or analysis's) parallelism, used when neither the flag nor the config sets one. */
+  readonly planMaxParallel: number;
+}): RunOptions {
+  const { agent, flags, given, config } = input;
+  const pick = <T>(name: string, flag: T, fromConfig: T | undefined): T =>
+    given(name) ? flag : (fromConfig ?? flag);
+  const minutes = (m: number | undefined) => (m === undefined ? undefined : Math.round(m * 60_000));
+  const agentCommand = flags.agentCommand ?? config.agentCommand;
+  const budgetUsd = flags.budgetUsd ?? config.budgets?.runUsd;
+  const streamBudgetUsd = flags.streamBudgetUsd ?? config.budgets?.streamUsd;
+  return {
+    agent,
+    ...(agentCommand === undefined ? {} : { agentCommand }),
+    maxParallel: flags.maxParallel ?? config.maxParallel ?? input.planMaxParallel,
+    schedule: pick('schedule', flags.schedule, config.schedule),
+    // Both lists apply: the config's project-wide gates, then the command line's.
+    validate: [...new Set([...(config.validate ?? []), ...flags.validate])],
+    onFailure: pick('onFailure', flags.onFailure, config.onFailure),
+    retries: pick('retries', flags.retries, config.retries),
+    base: flags.base,
+    land: flags.land === true,
+    timeoutMs: pick('timeout', flags.timeout, minutes(config.timeouts?.streamMinutes)),
+    stallMs: pick('stallTimeout', flags.stallTimeout, minutes(config.timeouts?.stallMinutes)),
+    ownership: pick('ownership', flags.ownership, config.ownership),
+    ...(budgetUsd === undefined ? {} : { budgetUsd }),
+    ...(streamBudgetUsd === undefined ? {} : { streamBudgetUsd }),
+    ...(flags.model === undefined ? {} : { model: flags.model }),
+    ...(flags.maxTurns === undefined ? {} : { maxTurns: flags.maxTurns }),
+    ...(flags.agentPath === undefined ? {} : { agentPath: flags.agentPath }),
+    ...(flags.mcpConfig === undefined || flags.mcpConfig.length === 0 ? {} : { mcpConfig: flags.mcpConfig }),
+  };
+}
+
+/** The backend options a run's options describe; `prices` prices Codex and Gemini tokens (they report no cost). */
+export function backendOptionsFor(options: RunOptions, prices: PriceTable): BackendOptions {
+  return {
+    ...(options.agentCommand === undefined ? {} : { agentCommand: options.agentCommand }),
+    ...(options.agentPath === undefined ? {} : { executable: options.agentPath }),
+    pricer: (model, tokens) => priceUsage(model, tokens, prices),
+    // CLAUDE_CONFIG_DIR, CODEX_HOME and the like are inherited from Maestro's environment unchanged.
+    claude: {
+      ...(options.maxTurns === undefined ? {} : { maxTurns: options.maxTurns }),
+      ...(options.mcpConfig === undefined ? {} : { mcpConfig: options.mcpConfig }),
+    },
+  };
+}
+
+const installHints: Readonly<Record<string, string>> = {
+  claude: 'install Claude Code with `npm install -g @anthropic-ai/claude-code`',
+  codex: 'install Codex with `npm install -g @openai/codex`',
+  gemini: 'install the Gemini CLI with `npm install -g @google/gemini-cli`',
+};
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Fails early, before any worktree exists, when the agent CLI cannot be found. */
+function checkExecutable(options: RunOptions): void {
+  const hint = installHints[options.agent];
+  if (hint === undefined) return;
+  if (options.agentPath !== undefined) {
+    if (!isExecutable(options.agentPath))
+      throw new CliError(
+        `--agent-path ${options.agentPath}: no executable file there; ${hint}, or point --agent-path at the ${options.agent} executable`,
+      );
+  } else if (findOnPath(options.agent) === null) {
+    throw new CliError(
+      `the ${options.agent} CLI is not on PATH; ${hint}, or pass --agent-path with the path of its executable`,
+    );
+  }
+}
+
+/** Creates the agent backend a run's options name; a bad combination or a missing CLI is a usage error. */
+export async function createRunBackend(options: RunOptions): Promise<AgentBackend> {
+  if (!isBackendName(options.agent))
+    throw new CliError(`unknown agent "${options.agent}"; use claude, codex, gemini, command or demo`);
+  checkExecutable(options);
+  const prices = await loadBuiltinPrices();
+  try {
+    return createBackend(options.agent, backendOptionsFor(options, prices));
+  } catch (error) {
+    if (error instanceof BackendConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}

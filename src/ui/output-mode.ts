@@ -1,0 +1,33 @@
+/**
+ * Which progress output a command uses. The live view needs a real terminal that understands cursor
+ * movement; CI logs, pipes and `--json` get the plain line reporter or JSON lines instead.
+ */
+
+/** The progress output: JSON lines, one plain line per event, or the live view (with or without colour). */
+export type OutputMode =
+  { readonly kind: 'json' } | { readonly kind: 'plain' } | { readonly kind: 'live'; readonly color: boolean };
+
+/** What the choice depends on (all from the CLI layer: flags, `process.stdout.isTTY`, the environment). */
+export interface OutputContext {
+  readonly json: boolean;
+  /** `--no-color` was given. */
+  readonly noColorFlag: boolean;
+  /** `--no-live` was given. */
+  readonly noLiveFlag: boolean;
+  readonly isTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+const set = (value: string | undefined) => value !== undefined && value !== '';
+
+/**
+ * Picks the output. The live view is used only on a TTY, outside CI (`CI` set), with a capable
+ * terminal (`TERM` not `dumb`), without `--json` or `--no-live`. `NO_COLOR` (https://no-color.org) and
+ * `--no-color` only turn colours off: the live view itself stays, as cursor movement is not colour.
+ */
+export function chooseOutput(context: OutputContext): OutputMode {
+  if (context.json) return { kind: 'json' };
+  const env = context.env;
+  if (!context.isTTY || context.noLiveFlag || set(env.CI) || env.TERM === 'dumb') return { kind: 'plain' };
+  return { kind: 'live', color: !context.noColorFlag && !set(env.NO_COLOR) };
+}

@@ -1,0 +1,268 @@
+/**
+ * End-to-end with the real Claude Code CLI (pinned devDependency): the built `maestro run` on a temp repo,
+ * each stream's agent talking to a loopback stand-in of the Anthropic API that answers with `Write` tool
+ * uses for the files Maestro's prompt says the stream owns. No network; isolated HOME and CLAUDE_CONFIG_DIR.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { gitSync } from '../helpers/repo.js';
+import { startAnthropicStandin, type AnthropicReply, type AnthropicScript } from '../standins/anthropic.js';
+import type { RecordedRequest } from '../standins/http.js';
+import {
+  agentLogEvents,
+  contentFor,
+  latestRunDir,
+  maestro,
+  makeAgentFixture,
+  parsePrompt,
+  readState,
+  summaryRow,
+  usd,
+  worktreeOf,
+  type AgentFixture,
+} from './agents-fixture.js';
+
+const seedPlan = readFileSync(new URL('../../examples/seed-plan.md', import.meta.url), 'utf8');
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface Message {
+  readonly role: string;
+  readonly content: string | readonly { type: string; text?: string }[];
+}
+
+function messagesOf(request: RecordedRequest): readonly Message[] {
+  return (request.body as { messages?: Message[] } | undefined)?.messages ?? [];
+}
+
+function textOf(message: Message): string {
+  return typeof message.content === 'string'
+    ? message.content
+    : message.content.map((b) => (b.type === 'text' ? (b.text ?? '') : '')).join('\n');
+}
+
+const usage = { input: 3000, output: 400, cacheRead: 1000, cacheWrite: 500 };
+
+/** One `Write` per owned file (absolute paths in the stream's worktree), then a final summary. */
+function writerScript(fixture: () => AgentFixture): AnthropicScript {
+  return (_n, request) => {
+    const messages = messagesOf(request);
+    const prompt = parsePrompt(
+      messages
+        .filter((m) => m.role === 'user')
+        .map(textOf)
+        .join('\n'),
+    );
+    if (prompt === null) return { kind: 'message', content: [{ type: 'text', text: 'ok' }] };
+    const done = messages.filter((m) => m.role === 'assistant').length;
+    const file = prompt.files[done];
+    if (file === undefined)
+      return {
+        kind: 'message',
+        content: [
+          { type: 'text', text: `Stream ${prompt.streamId} done: wrote ${prompt.files.join(', ')}.` },
+        ],
+        usage,
+      };
+    return writeReply(
+      path.join(worktreeOf(fixture().repo, prompt.streamId), file),
+      contentFor(file, prompt.streamId),
+    );
+  };
+}
+
+function writeReply(filePath: string, content: string): AnthropicReply {
+  return {
+    kind: 'message',
+    content: [
+      { type: 'text', text: `Writing ${path.basename(filePath)}.` },
+      { type: 'tool_use', name: 'Write', input: { file_path: filePath, content } },
+    ],
+    usage,
+  };
+}
+
+async function claudeFixture(
+  planText: string,
+  script: (fixture: () => AgentFixture) => AnthropicScript,
+  files: Record<string, string> = {},
+) {
+  const fixture = makeAgentFixture(planText, files);
+  cleanups.push(fixture.cleanup);
+  const api = await startAnthropicStandin(script(() => fixture));
+  cleanups.push(api.close);
+  const env = {
+    ANTHROPIC_BASE_URL: api.url,
+    ANTHROPIC_API_KEY: 'dummy',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    CLAUDE_CODE_MAX_RETRIES: '1',
+  };
+  return { fixture, api, env };
+}
+
+interface AnalysisJson {
+  streams: { id: string; role: string; model: string; files: { path: string }[] }[];
+}
+
+describe('maestro run --agent claude (real Claude Code against a stand-in API)', () => {
+  it('runs the seed plan: every stream’s files merged, per-stream tokens and cost as the CLI reported them', async () => {
+    // Per-role models from the config file: the testing role runs on haiku.
+    const { fixture, api, env } = await claudeFixture(seedPlan, writerScript, {
+      'maestro.config.json': JSON.stringify({ models: { testing: 'haiku' } }),
+    });
+    const result = await maestro(fixture, ['run', 'plan.md', '--agent', 'claude', '--yes'], env);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stdout).toContain('run finished: completed');
+
+    const runDir = latestRunDir(fixture.repo);
+    const analysis = JSON.parse(readFileSync(path.join(runDir, 'analysis.json'), 'utf8')) as AnalysisJson;
+    expect(analysis.streams).toHaveLength(7);
+    const state = readState(fixture.repo);
+    expect(state.status).toBe('completed');
+    let total = 0;
+    for (const stream of analysis.streams) {
+      // Every owned file, as the real CLI wrote it, is on the integration branch.
+      for (const { path: file } of stream.files)
+        expect(gitSync(fixture.repo, ['show', `${state.integrationBranch}:${file}`])).toBe(
+          contentFor(file, stream.id).trimEnd(),
+        );
+      // Tokens and cost equal what Claude Code reported in its result events (total_cost_usd, modelUsage).
+      const results = agentLogEvents(fixture.repo, stream.id).filter((e) => e['type'] === 'result');
+      expect(results.length).toBeGreaterThan(0);
+      const reported = results.reduce((a, e) => a + (e['total_cost_usd'] as number), 0);
+      const st = state.streams[stream.id];
+      expect(st?.status).toBe('merged');
+      expect(st?.usage?.costSource).toBe('reported');
+      expect(st?.usage?.costUsd).toBeCloseTo(reported, 12);
+      expect(reported).toBeGreaterThan(0);
+      const row = summaryRow(result.stdout, stream.id);
+      expect(row).toContain(`${String(st?.usage?.inputTokens)} in / ${String(st?.usage?.outputTokens)} out`);
+      expect(row).toContain(usd(reported));
+      total += reported;
+    }
+    expect(state.costUsd).toBeCloseTo(total, 10);
+    // Models per role reached the agents: haiku for the testing stream (config), opus for the migration role.
+    const testing = analysis.streams.find((s) => s.role === 'testing');
+    expect(testing?.model).toBe('haiku');
+    const models = new Set(api.requests.map((r) => (r.body as { model?: string } | undefined)?.model));
+    expect([...models].some((m) => m?.includes('haiku'))).toBe(true);
+    expect([...models].some((m) => m?.includes('opus'))).toBe(true);
+    // Commits are Maestro's, merged in dependency order; the summary shows the estimate and points to the report.
+    const log = gitSync(fixture.repo, ['log', '--format=%s', state.integrationBranch]);
+    expect(log).toContain('maestro: merge s1 (Database migration)');
+    expect(result.stdout).toMatch(/Usage: \d+ in \/ \d+ out.*\$\d+\.\d{4} \(estimate \$\d/);
+    expect(result.stdout).toMatch(/wave 1: .*\(estimate/);
+    expect(result.stdout).toContain(`Report: ${path.join(runDir, 'REPORT.md')}`);
+    expect(readFileSync(path.join(runDir, 'REPORT.md'), 'utf8')).toContain('s7');
+    // Usage events carry wave and run totals.
+    expect(result.stdout).toMatch(/s1: usage .* \(wave 1 \$\d+\.\d+; run \$\d+\.\d+\)/);
+    fixture.verifyCheckout();
+  });
+
+  it('resumes the Claude session with the failure text when a validation gate fails', async () => {
+    const plan = [
+      '# Retry plan',
+      '',
+      '## Phase 1: Config',
+      '',
+      'Files:',
+      '- `app/config.py` (create)',
+      '',
+      'Validation:',
+      '```bash',
+      'grep -q fixed app/config.py',
+      '```',
+      '',
+    ].join('\n');
+    const { fixture, api, env } = await claudeFixture(plan, (fx) => (n, request) => {
+      const file = path.join(worktreeOf(fx().repo, 's1'), 'app/config.py');
+      const messages = messagesOf(request);
+      const last = messages.at(-1);
+      if (last !== undefined && textOf(last).includes('did not pass validation'))
+        return writeReply(file, 'value = "fixed"\n');
+      if (messages.filter((m) => m.role === 'assistant').length === 0 && n < 2)
+        return writeReply(file, 'value = "broken"\n');
+      return { kind: 'message', content: [{ type: 'text', text: 'Done.' }], usage };
+    });
+    const result = await maestro(fixture, ['run', 'plan.md', '--agent', 'claude', '--yes'], env);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stdout).toContain(
+      's1: retrying (attempt 2): validation `grep -q fixed app/config.py` failed',
+    );
+    const resumed = api.requests.find((r) => {
+      const last = messagesOf(r).at(-1);
+      return last !== undefined && textOf(last).includes('did not pass validation');
+    });
+    expect(resumed).toBeDefined();
+    // The resumed request carries the first attempt's conversation (same session), and the failure text.
+    const history = JSON.stringify(messagesOf(resumed as RecordedRequest));
+    expect(history).toContain('broken');
+    expect(history).toContain('grep -q fixed app/config.py');
+    const state = readState(fixture.repo);
+    expect(gitSync(fixture.repo, ['show', `${state.integrationBranch}:app/config.py`])).toBe(
+      'value = "fixed"',
+    );
+    fixture.verifyCheckout();
+  });
+
+  it('stops at the run budget (resumable), then completes when resumed with a higher budget', async () => {
+    const plan = [
+      '# Budget plan',
+      '',
+      ...[1, 2, 3].flatMap((n) => [
+        `## Phase ${String(n)}: Part ${String(n)}`,
+        '',
+        `Depends on: ${n === 1 ? 'none' : `Phase ${String(n - 1)}`}`,
+        '',
+        'Files:',
+        `- \`part${String(n)}.py\` (create)`,
+        '',
+      ]),
+    ].join('\n');
+    const { fixture, env } = await claudeFixture(plan, writerScript);
+    const stopped = await maestro(
+      fixture,
+      ['run', 'plan.md', '--agent', 'claude', '--yes', '--budget-usd', '0.05'],
+      env,
+    );
+    expect(stopped.code, `${stopped.stdout}\n${stopped.stderr}`).toBe(1);
+    expect(stopped.stdout).toMatch(/budget exceeded: \$[\d.]+ of \$0\.05/);
+    expect(stopped.stdout).toMatch(/Stopped by the run budget: \$[\d.]+ spent of \$0\.0500 \(--budget-usd\)/);
+    expect(stopped.stdout).toContain('Resume with a higher budget: maestro resume');
+    const before = readState(fixture.repo);
+    expect(before.status).toBe('budget-exceeded');
+    expect(before.costUsd).toBeGreaterThanOrEqual(0.05);
+    // No agent started after the budget was reached.
+    expect(before.streams['s3']?.status).toBe('pending');
+    expect(existsSync(path.join(latestRunDir(fixture.repo), 'streams', 's3', 'agent.log'))).toBe(false);
+
+    const resumed = await maestro(fixture, ['resume', '--budget-usd', '5'], env);
+    expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+    const after = readState(fixture.repo);
+    expect(after.status).toBe('completed');
+    for (const n of [1, 2, 3])
+      expect(gitSync(fixture.repo, ['show', `${after.integrationBranch}:part${String(n)}.py`])).toContain(
+        `part${String(n)}.py`,
+      );
+    expect(resumed.stdout).not.toContain('Stopped by the run budget');
+    fixture.verifyCheckout();
+  });
+
+  it('says clearly when the agent executable is missing (--agent-path)', async () => {
+    const { fixture, env } = await claudeFixture(seedPlan, writerScript);
+    const result = await maestro(
+      fixture,
+      ['run', 'plan.md', '--agent', 'claude', '--agent-path', '/nonexistent/claude', '--yes'],
+      env,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--agent-path /nonexistent/claude: no executable file there');
+    expect(result.stderr).toContain('npm install -g @anthropic-ai/claude-code');
+    expect(existsSync(path.join(fixture.repo, '.maestro', 'runs'))).toBe(false);
+    fixture.verifyCheckout();
+  });
+});
