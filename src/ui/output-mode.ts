@@ -22,12 +22,21 @@ const set = (value: string | undefined) => value !== undefined && value !== '';
 
 /**
  * Picks the output. The live view is used only on a TTY, outside CI (`CI` set), with a capable
- * terminal (`TERM` not `dumb`), without `--json` or `--no-live`. `NO_COLOR` (https://no-color.org) and
- * `--no-color` only turn colours off: the live view itself stays, as cursor movement is not colour.
+ * terminal (`TERM` not `dumb`), without `--json`, `--no-live`, `--no-color` or `NO_COLOR`
+ * (https://no-color.org): users who ask for no colour usually want plain, log-friendly output, so
+ * they get the plain line reporter.
  */
 export function chooseOutput(context: OutputContext): OutputMode {
   if (context.json) return { kind: 'json' };
   const env = context.env;
-  if (!context.isTTY || context.noLiveFlag || set(env.CI) || env.TERM === 'dumb') return { kind: 'plain' };
-  return { kind: 'live', color: !context.noColorFlag && !set(env.NO_COLOR) };
+  if (
+    !context.isTTY ||
+    context.noLiveFlag ||
+    context.noColorFlag ||
+    set(env.NO_COLOR) ||
+    set(env.CI) ||
+    env.TERM === 'dumb'
+  )
+    return { kind: 'plain' };
+  return { kind: 'live', color: true };
 }

@@ -224,9 +224,9 @@ describe('chooseOutput', () => {
     expect(chooseOutput({ ...base, noLiveFlag: true })).toEqual({ kind: 'plain' });
     expect(chooseOutput({ ...base, json: true })).toEqual({ kind: 'json' });
   });
-  it('turns colours off for NO_COLOR and --no-color, keeping the live view', () => {
-    expect(chooseOutput({ ...base, env: { NO_COLOR: '1' } })).toEqual({ kind: 'live', color: false });
+  it('degrades to plain lines for NO_COLOR and --no-color (an empty NO_COLOR does not count)', () => {
+    expect(chooseOutput({ ...base, env: { NO_COLOR: '1' } })).toEqual({ kind: 'plain' });
     expect(chooseOutput({ ...base, env: { NO_COLOR: '' } })).toEqual({ kind: 'live', color: true });
-    expect(chooseOutput({ ...base, noColorFlag: true })).toEqual({ kind: 'live', color: false });
+    expect(chooseOutput({ ...base, noColorFlag: true })).toEqual({ kind: 'plain' });
   });
 });

@@ -37,7 +37,7 @@ export function registerResume(program: Command): void {
     )
     .option('--stream-budget-usd <usd>', 'a new per-stream budget', parseUsdFor('--stream-budget-usd'))
     .option('--no-live', 'plain progress lines even on a terminal')
-    .option('--no-color', 'no colours in the live view (also NO_COLOR=1)')
+    .option('--no-color', 'no colours: plain progress lines instead of the live view (also NO_COLOR=1)')
     .addHelpText(
       'after',
       `

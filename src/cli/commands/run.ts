@@ -244,7 +244,7 @@ export function registerRun(program: Command): void {
       'before each merge, show the diff stat and ask: approve, skip or abort (needs a terminal)',
     )
     .option('--no-live', 'plain progress lines even on a terminal (the live view is the default on a TTY)')
-    .option('--no-color', 'no colours in the live view (also NO_COLOR=1)')
+    .option('--no-color', 'no colours: plain progress lines instead of the live view (also NO_COLOR=1)')
     .option(
       '--budget-usd <usd>',
       'stop starting and running agents once the run has cost this much',
@@ -275,8 +275,8 @@ Examples:
   $ maestro run plan.md --json --yes > events.jsonl     # for CI
   $ maestro run plan.md --yes --review                   # approve, skip or abort each merge
 
-On a terminal, progress is a live view (one line per running agent); in CI, in pipes or with --no-live,
-one plain line per event. NO_COLOR=1 or --no-color keeps the live view without colours.
+On a terminal, progress is a live view (one line per running agent); in CI, in pipes, or with
+--no-live, --no-color or NO_COLOR=1, one plain line per event.
 
 The user's checkout is never touched: work happens on maestro/<run-id> in worktrees under .maestro/runs/.
 Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-C exits at once.`,

@@ -28,7 +28,7 @@ export function registerStatus(program: Command): void {
     .option('--json', 'the run state as one JSON document (with --watch: events as JSON lines)')
     .option('-w, --watch', 'follow the run live until it finishes (Ctrl-C stops watching, not the run)')
     .option('--no-live', 'with --watch: plain progress lines even on a terminal')
-    .option('--no-color', 'with --watch: no colours in the live view (also NO_COLOR=1)')
+    .option('--no-color', 'with --watch: plain progress lines, no colours (also NO_COLOR=1)')
     .addHelpText(
       'after',
       `
