@@ -216,13 +216,7 @@ const PATH_MATCHERS = Object.entries(PATH_RULES).map(
     ] as const,
 );
 const WORD_MATCHERS = Object.entries(WORD_RULES).map(
-  ([role, words]) =>
-    [
-      role as Exclude<BuiltinRole, 'general'>,
-      words.map(
-        (w) => [w, new RegExp(`(?:^|[^a-z0-9])${w.replace(/ /g, '[\\s_-]+')}(?:$|[^a-z0-9])`)] as const,
-      ),
-    ] as const,
+  ([role, words]) => [role as Exclude<BuiltinRole, 'general'>, words] as const,
 );
 
 const FILE_WEIGHT = 3;
@@ -253,8 +247,19 @@ export function roleOfPath(path: string): Exclude<BuiltinRole, 'general'> | null
   return best;
 }
 
-function wordsMatched(lower: string, words: readonly (readonly [string, RegExp])[]): string[] {
-  return words.filter(([, re]) => re.test(lower)).map(([w]) => w);
+/**
+ * The words of a text and its two-word phrases (role words have at most two), so each role word is a
+ * set lookup: one pass over a phase's body instead of one regex scan per word.
+ */
+function wordsOf(lower: string): ReadonlySet<string> {
+  const tokens = lower.split(/[^a-z0-9]+/).filter((t) => t !== '');
+  const set = new Set(tokens);
+  for (let i = 1; i < tokens.length; i++) set.add(`${tokens[i - 1] ?? ''} ${tokens[i] ?? ''}`);
+  return set;
+}
+
+function wordsMatched(text: ReadonlySet<string>, words: readonly string[]): string[] {
+  return words.filter((w) => text.has(w));
 }
 
 /** The role chosen for a stream and why (for the summary); `unknownHint` is a hint naming no known role. */
@@ -312,8 +317,8 @@ export function inferRole(
       `${paths.length} of ${files.length} files look like ${role} (${sample})`,
     );
   }
-  const lowerTitle = title.toLowerCase();
-  const lowerBody = body.toLowerCase();
+  const lowerTitle = wordsOf(title.toLowerCase());
+  const lowerBody = wordsOf(body.toLowerCase());
   for (const [role, words] of WORD_MATCHERS) {
     const inTitle = wordsMatched(lowerTitle, words);
     if (inTitle.length > 0) add(role, TITLE_WEIGHT * inTitle.length, `title mentions ${quoteList(inTitle)}`);

@@ -56,6 +56,8 @@ const inlineMd = new MarkdownIt('commonmark');
 
 /** Plain text of inline Markdown (inline code keeps its backticks so paths stay recognisable). */
 export function plainText(inline: string): string {
+  // Most list items and headings are plain words and single-backtick code: their text is themselves.
+  if (!/[*_[\]!<>&\\~]|``|^\s|\s$/.test(inline)) return inline;
   const [root] = inlineMd.parseInline(inline, {});
   let out = '';
   for (const token of root?.children ?? []) {
