@@ -79,16 +79,11 @@ function makeRepo(dir) {
   execFileSync('git', ['commit', '-qm', 'init'], { cwd: dir, env });
 }
 
-/** Stand-in agent: sleeps its stream's duration, then writes its one file. */
-const AGENT = `
-import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-const durations = JSON.parse(readFileSync(process.env.BENCH_DURATIONS, 'utf8'));
-const id = process.env.MAESTRO_STREAM_ID;
-const file = process.env.MAESTRO_FILES.split('\\n')[0];
-setTimeout(() => {
-  mkdirSync('units', { recursive: true });
-  writeFileSync(file, id + '\\n');
-}, (durations[id] ?? 0) * 1000);
+/** Stand-in agent (a shell script, so its own start-up is small): sleeps its stream's duration, then writes its file. */
+const AGENT = `d=$(grep "^$MAESTRO_STREAM_ID " "$BENCH_DURATIONS" | cut -d' ' -f2)
+[ "\${d:-0}" = 0 ] || sleep "$d"
+f=$(printf '%s\\n' "$MAESTRO_FILES" | head -n 1)
+mkdir -p "$(dirname "$f")" && echo "$MAESTRO_STREAM_ID" > "$f"
 `;
 
 function timeMaestro(dir, nodes, schedule, slots, durationsByStream) {
@@ -96,8 +91,13 @@ function timeMaestro(dir, nodes, schedule, slots, durationsByStream) {
   const repo = join(root, 'repo');
   makeRepo(repo);
   writeFileSync(join(root, 'plan.md'), planText(nodes));
-  writeFileSync(join(root, 'agent.mjs'), AGENT);
-  writeFileSync(join(root, 'durations.json'), JSON.stringify(durationsByStream));
+  writeFileSync(join(root, 'agent.sh'), AGENT);
+  writeFileSync(
+    join(root, 'durations.txt'),
+    Object.entries(durationsByStream)
+      .map(([id, seconds]) => `${id} ${seconds}\n`)
+      .join(''),
+  );
   const t0 = performance.now();
   const r = spawnSync(
     process.execPath,
@@ -110,14 +110,14 @@ function timeMaestro(dir, nodes, schedule, slots, durationsByStream) {
       '--agent',
       'command',
       '--agent-command',
-      `node ${join(root, 'agent.mjs')}`,
+      `sh ${join(root, 'agent.sh')}`,
       '--max-parallel',
       String(slots),
       '--schedule',
       schedule,
       '--yes',
     ],
-    { env: { ...env, BENCH_DURATIONS: join(root, 'durations.json') }, encoding: 'utf8', maxBuffer: 1 << 26 },
+    { env: { ...env, BENCH_DURATIONS: join(root, 'durations.txt') }, encoding: 'utf8', maxBuffer: 1 << 26 },
   );
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0)
@@ -141,12 +141,23 @@ function timeRawGit(dir, streams) {
   const repo = join(dir, 'raw');
   makeRepo(repo);
   const integ = join(dir, 'raw-integ');
+  writeFileSync(join(dir, 'raw-agent.sh'), AGENT);
+  writeFileSync(join(dir, 'raw-durations.txt'), '');
   const t0 = performance.now();
   execFileSync('git', ['worktree', 'add', '-q', '-b', 'integ', integ, 'main'], { cwd: repo, env });
   for (let i = 1; i <= streams; i++) {
     const wt = join(dir, `raw-wt-${i}`);
     execFileSync('git', ['worktree', 'add', '-q', '-b', `s${i}`, wt, 'integ'], { cwd: repo, env });
-    writeFileSync(join(wt, `u${i}.txt`), `${i}\n`);
+    // The same stand-in agent process Maestro would start, so only Maestro's own machinery differs.
+    execFileSync('sh', [join(dir, 'raw-agent.sh')], {
+      cwd: wt,
+      env: {
+        ...env,
+        MAESTRO_STREAM_ID: `s${i}`,
+        MAESTRO_FILES: `units/u${i}.txt`,
+        BENCH_DURATIONS: join(dir, 'raw-durations.txt'),
+      },
+    });
     execFileSync('git', ['add', '-A'], { cwd: wt, env });
     execFileSync('git', ['commit', '-qm', `s${i}`], { cwd: wt, env });
     execFileSync('git', ['merge', '-q', '--no-ff', '-m', `merge s${i}`, `s${i}`], { cwd: integ, env });
@@ -195,7 +206,7 @@ export async function benchRun() {
     const rawMs = median(raw) * 1000;
     const oursMs = median(ours) * 1000;
     console.log(`per-stream overhead, ${streams} streams one at a time (median of 3):`);
-    console.log(`  raw git worktree add + commit + merge    ${rawMs.toFixed(0)} ms   1.00`);
+    console.log(`  raw git worktree add + agent + commit + merge${rawMs.toFixed(0)} ms   1.00`);
     console.log(
       `  maestro (whole run / streams)            ${oursMs.toFixed(0)} ms   ${(oursMs / rawMs).toFixed(2)}   (target ≤ 1.5)`,
     );

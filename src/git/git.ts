@@ -131,6 +131,23 @@ export async function addWorktree(repo: string, dir: string, branch: string): Pr
   await serialWorktreeOp(() => git(repo, ['worktree', 'add', '--quiet', dir, branch]));
 }
 
+/**
+ * Points `branch` at `sha` and checks it out in a new worktree at `dir`, in one git call (`worktree add
+ * -b`/`-B`). An existing branch is reset (`reset`) or makes it fail (`fail`); so does a `dir` that is
+ * already registered. A failure changes nothing.
+ */
+export async function addWorktreeAt(
+  repo: string,
+  dir: string,
+  branch: string,
+  sha: string,
+  existingBranch: 'reset' | 'fail',
+): Promise<void> {
+  await mkdir(path.dirname(dir), { recursive: true });
+  const flag = existingBranch === 'reset' ? '-B' : '-b';
+  await serialWorktreeOp(() => git(repo, ['worktree', 'add', '--quiet', flag, branch, dir, sha]));
+}
+
 /** Removes a worktree (with any changes in it) and prunes stale worktree records. */
 export async function removeWorktree(repo: string, dir: string): Promise<void> {
   await serialWorktreeOp(async () => {
@@ -177,40 +194,72 @@ export async function isClean(worktree: string): Promise<boolean> {
   return out.length === 0;
 }
 
-/** Identity used when the repository has none configured, so commits never fail for that reason. */
-async function identityArgs(worktree: string): Promise<string[]> {
+/**
+ * `-c user.name=… -c user.email=…` for what the repository does not configure (and the environment
+ * does not supply), so commits never fail for want of an identity. Look it up once per run and pass
+ * it to `commitAll` / `mergeIntoBranch` to save a git process per commit.
+ */
+export async function commitIdentityArgs(repo: string): Promise<string[]> {
   const env = process.env;
-  const name = await gitRaw(worktree, ['config', 'user.name']);
-  const email = await gitRaw(worktree, ['config', 'user.email']);
+  // One process for both keys; exit 1 (no match) just means neither is configured.
+  const r = await gitRaw(repo, ['config', '--get-regexp', '^user\\.(name|email)$']);
+  const keys = new Set(
+    r.exitCode === 0 ? r.stdout.split('\n').map((line) => line.split(' ', 1)[0]?.toLowerCase()) : [],
+  );
   const args: string[] = [];
-  if (name.exitCode !== 0 && env.GIT_AUTHOR_NAME === undefined) args.push('-c', 'user.name=Maestro');
-  if (email.exitCode !== 0 && env.GIT_AUTHOR_EMAIL === undefined)
+  if (!keys.has('user.name') && env.GIT_AUTHOR_NAME === undefined) args.push('-c', 'user.name=Maestro');
+  if (!keys.has('user.email') && env.GIT_AUTHOR_EMAIL === undefined)
     args.push('-c', 'user.email=maestro@localhost');
   return args;
 }
 
-/** Commits everything in the worktree (tracked and untracked). Returns the new HEAD and whether a commit was made. */
+/**
+ * Commits everything in the worktree (tracked and untracked). Returns the new HEAD, whether a commit
+ * was made and, with `changedSince`, the paths changed from that commit to the new HEAD.
+ */
 export async function commitAll(
   worktree: string,
   message: string,
-): Promise<{ sha: string; committed: boolean }> {
+  options: {
+    /** `commitIdentityArgs` of the repository, looked up here when omitted. */
+    readonly identity?: readonly string[];
+    readonly changedSince?: string;
+  } = {},
+): Promise<{ sha: string; committed: boolean; changed: string[] | null }> {
   await git(worktree, ['add', '--all']);
-  const staged = await gitRaw(worktree, ['diff', '--cached', '--quiet']);
-  let committed = false;
-  if (staged.exitCode === 1) {
-    // --no-verify: the user's hooks are for humans; validation gates play that part here.
-    await git(worktree, [
-      ...(await identityArgs(worktree)),
-      'commit',
-      '--quiet',
-      '--no-verify',
-      '-m',
-      message,
-    ]);
-    committed = true;
+  // --no-verify: the user's hooks are for humans; validation gates play that part here.
+  // maintenance.auto=false: `git commit` would start `git maintenance run --auto` after every commit;
+  // a run makes dozens in a burst, so it calls `autoMaintenance` once at its end instead.
+  const args = [
+    ...(options.identity ?? (await commitIdentityArgs(worktree))),
+    '-c',
+    'maintenance.auto=false',
+    'commit',
+    '--quiet',
+    '--no-verify',
+    '-m',
+    message,
+  ];
+  const commit = await gitRaw(worktree, args);
+  let committed = true;
+  if (commit.exitCode !== 0) {
+    // `git commit` exits 1 both for "nothing to commit" and for real failures: tell them apart only
+    // on this rare path, so the usual case costs no extra process.
+    const staged = await gitRaw(worktree, ['diff', '--cached', '--quiet']);
+    if (staged.exitCode !== 0) throw new GitError(args, commit.exitCode, commit.stderr);
+    committed = false;
   }
-  const sha = (await git(worktree, ['rev-parse', 'HEAD'])).trim();
-  return { sha, committed };
+  // Both read the HEAD just written and nothing else writes to this worktree: side by side.
+  const [head, changed] = await Promise.all([
+    git(worktree, ['rev-parse', 'HEAD']),
+    options.changedSince === undefined ? null : changedPaths(worktree, options.changedSince, 'HEAD'),
+  ]);
+  return { sha: head.trim(), committed, changed };
+}
+
+/** The housekeeping `git commit` does after each commit (`maintenance run --auto`), run once. Best effort. */
+export async function autoMaintenance(repo: string): Promise<void> {
+  await gitRaw(repo, ['maintenance', 'run', '--auto', '--quiet']);
 }
 
 /** Paths changed between two commits (renames listed as delete + add, so both sides are checked). */
@@ -258,16 +307,29 @@ export async function mergeIntoBranch(
   branch: string,
   theirs: string,
   message: string,
+  options: {
+    /** The branch tip the caller last saw; saves a rev-parse, and update-ref still checks it. */
+    readonly ours?: string;
+    /** `commitIdentityArgs(repo)`, looked up here when omitted. */
+    readonly identity?: readonly string[];
+    /** The caller just created `theirs` (so no branch can contain it yet): skips the ancestry check. */
+    readonly theirsIsNew?: boolean;
+  } = {},
 ): Promise<MergeResult> {
   const ref = `refs/heads/${branch}`;
-  const ours = (await git(repo, ['rev-parse', ref])).trim();
-  if (await isAncestor(repo, theirs, ours)) return { ok: true, sha: ours, alreadyMerged: true };
-  const merged = await mergeTree(repo, ours, theirs);
+  const ours = options.ours ?? (await git(repo, ['rev-parse', ref])).trim();
+  // Both only read the object store: run them side by side.
+  const [alreadyMerged, merged] = await Promise.all([
+    options.theirsIsNew === true ? false : isAncestor(repo, theirs, ours),
+    mergeTree(repo, ours, theirs),
+  ]);
+  if (alreadyMerged) return { ok: true, sha: ours, alreadyMerged: true };
   if (!merged.clean) return { ok: false, reason: 'conflict', conflicts: merged.conflicts };
-  const ident = await identityArgs(repo);
+  const ident = options.identity ?? (await commitIdentityArgs(repo));
   const sha = (
     await git(repo, [...ident, 'commit-tree', merged.tree, '-p', ours, '-p', theirs, '-m', message])
   ).trim();
+  // Guarded by the old value: if the branch moved since `ours` was read, nothing changes.
   const r = await gitRaw(repo, ['update-ref', '-m', message, ref, sha, ours]);
   if (r.exitCode !== 0) return { ok: false, reason: 'moved', message: r.stderr.trim() };
   return { ok: true, sha, alreadyMerged: false };

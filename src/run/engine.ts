@@ -12,11 +12,11 @@ import {
   addExclude,
   addWorktree,
   addWorktreeAt,
+  autoMaintenance,
   branchRefOf,
   changedPaths,
   commitAll,
   commitIdentityArgs,
-  createBranch,
   git,
   isAncestor,
   listWorktrees,
@@ -151,21 +151,28 @@ export async function startRun(
   hooks: EngineHooks,
   runId = newRunId(),
 ): Promise<RunResult> {
-  const baseSha = await resolveCommit(repo, options.base);
+  const [baseSha, baseBranchRef] = await Promise.all([
+    resolveCommit(repo, options.base),
+    branchRefOf(repo, options.base),
+  ]);
   if (baseSha === null)
     throw new RunError('bad-base', `--base ${options.base} does not name a commit in ${repo}`);
-  const baseBranchRef = await branchRefOf(repo, options.base);
   const paths = runPaths(repo, runId);
   const lock = await acquireLock(repo, runId);
   if (!lock.ok) throw new RunError('locked', lockMessage(lock.owner));
   try {
-    await addExclude(repo, '/.maestro/');
-    await createRunDir(paths);
-    await writeFile(paths.analysis, `${JSON.stringify(analysis, null, 2)}\n`);
-    await writeFile(paths.options, `${JSON.stringify(options, null, 2)}\n`);
     const integrationBranch = integrationBranchName(runId);
-    await createBranch(repo, integrationBranch, baseSha);
-    await addWorktree(repo, paths.integrationWorktree, integrationBranch);
+    // Independent set-up steps, side by side; the branch must not exist yet (`fail`: a reused run id).
+    await Promise.all([
+      addExclude(repo, '/.maestro/'),
+      createRunDir(paths).then(() =>
+        Promise.all([
+          writeFile(paths.analysis, `${JSON.stringify(analysis, null, 2)}\n`),
+          writeFile(paths.options, `${JSON.stringify(options, null, 2)}\n`),
+        ]),
+      ),
+      addWorktreeAt(repo, paths.integrationWorktree, integrationBranch, baseSha, 'fail'),
+    ]);
     const engine = new RunEngine(repo, runId, paths, analysis, options, hooks, null);
     engine.emit({
       type: 'run-started',
@@ -253,6 +260,8 @@ class Mutex {
 }
 
 const maxOutputEventsPerAttempt = 200;
+/** How long `state.json` may lag the journal while a run is live. */
+const stateWriteDelayMs = 50;
 
 /** The `agent-activity` payload of an activity that is neither output nor usage. */
 function activityText(activity: Exclude<AgentActivity, { kind: 'output' } | { kind: 'usage' }>): {
@@ -295,10 +304,13 @@ class RunEngine {
    * engine moves the branch while it holds the run lock, and every move is an update-ref guarded by
    * the old value, so a stale value can only make a merge report `moved`, never lose work.
    */
-  #tip: string | null = null;
+  #tip: Promise<string> | null = null;
   /** True when the integration branch moved since its worktree's files were last made to match it. */
   #integrationStale = false;
   #identity: Promise<string[]> | null = null;
+  #stateTimer: NodeJS.Timeout | null = null;
+  /** Stream commits made by this process and not merged yet: no branch can contain them. */
+  readonly #newCommits = new Set<string>();
 
   constructor(
     readonly repo: string,
@@ -333,8 +345,8 @@ class RunEngine {
     return this.state;
   }
 
-  /** Stamps, applies, journals and publishes an event. */
-  emit(input: RunEventInput): void {
+  /** Stamps, applies, journals and publishes an event; `sync` false leaves the fsync to the next synced line. */
+  emit(input: RunEventInput, sync = true): void {
     const event = { ...input, time: new Date().toISOString() } as RunEvent;
     this.state = applyEvent(this.state, event);
     if (
@@ -349,15 +361,33 @@ class RunEngine {
         false,
       );
     } else {
-      this.#journal.append(event);
-      this.#writeState();
+      this.#journal.append(event, sync);
+      this.#scheduleStateWrite(event.type === 'run-finished');
     }
     this.hooks.bus.publish(event);
   }
 
+  /**
+   * `state.json` is a cache of the fsync'd journal (resume replays the journal), so bursts of events
+   * share one rewrite a few milliseconds later instead of one each; the run's last event writes at once.
+   */
+  #scheduleStateWrite(now: boolean): void {
+    if (now) {
+      if (this.#stateTimer !== null) clearTimeout(this.#stateTimer);
+      this.#stateTimer = null;
+      this.#writeState();
+      return;
+    }
+    if (this.#stateTimer !== null) return;
+    this.#stateTimer = setTimeout(() => {
+      this.#stateTimer = null;
+      this.#writeState();
+    }, stateWriteDelayMs);
+  }
+
   #writeState(): void {
     if (this.state === null) return;
-    // Synchronous so state.json never lags the journal line just written (tmp + rename: atomic).
+    // Synchronous, so it is never interleaved with another write (tmp + rename: atomic).
     const tmp = `${this.paths.state}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(this.state, null, 2)}\n`);
     renameSync(tmp, this.paths.state);
@@ -373,11 +403,16 @@ class RunEngine {
     return s;
   }
 
-  async #integrationTip(): Promise<string> {
-    if (this.#tip !== null) return this.#tip;
-    const tip = (await git(this.repo, ['rev-parse', `refs/heads/${this.#run.integrationBranch}`])).trim();
-    this.#tip = tip;
-    return tip;
+  #integrationTip(): Promise<string> {
+    // A promise, so streams starting together share one rev-parse.
+    this.#tip ??= git(this.repo, ['rev-parse', `refs/heads/${this.#run.integrationBranch}`]).then(
+      (out) => out.trim(),
+      (error: unknown) => {
+        this.#tip = null;
+        throw error;
+      },
+    );
+    return this.#tip;
   }
 
   /** The commit identity arguments, looked up once per run. */
@@ -400,7 +435,7 @@ class RunEngine {
   async #resetIntegration(sha: string): Promise<void> {
     this.#tip = null;
     await resetWorktree(this.paths.integrationWorktree, sha);
-    this.#tip = sha;
+    this.#tip = Promise.resolve(sha);
     this.#integrationStale = false;
   }
 
@@ -532,7 +567,7 @@ class RunEngine {
       this.hooks.signal?.removeEventListener('abort', onAbort);
     }
     try {
-      await this.#syncIntegration();
+      await Promise.all([this.#syncIntegration(), autoMaintenance(this.repo)]);
     } catch (error) {
       // The branch is right; only its worktree's files lag (`resume` or `git reset --hard` fixes them).
       const message = error instanceof Error ? error.message : String(error);
@@ -643,6 +678,26 @@ class RunEngine {
     }
   }
 
+  /**
+   * Makes `worktree` a clean checkout of `branch`; with `freshFrom`, first points the branch there
+   * (a fresh start from the integration tip) instead of continuing it.
+   */
+  async #prepareStreamWorktree(worktree: string, branch: string, freshFrom: string | null): Promise<void> {
+    if (freshFrom === null || (await exists(worktree))) {
+      if (freshFrom !== null) await setBranch(this.repo, branch, freshFrom);
+      await this.#ensureWorktree(worktree, branch);
+      return;
+    }
+    // The usual case: branch and worktree in one git call. A stale registration (its directory deleted
+    // by hand) makes it fail without changing anything; the slow path prunes it.
+    try {
+      await addWorktreeAt(this.repo, worktree, branch, freshFrom, 'reset');
+    } catch {
+      await setBranch(this.repo, branch, freshFrom);
+      await this.#ensureWorktree(worktree, branch);
+    }
+  }
+
   /** Prepares the branch and worktree, runs the agent, commits and checks ownership. True when committed. */
   async #runAgentAttempt(stream: Stream): Promise<boolean> {
     const id = stream.id;
@@ -657,31 +712,9 @@ class RunEngine {
       st.attempts > 0 &&
       (await resolveCommit(this.repo, `refs/heads/${branch}`)) !== null;
     const startSha = continuesBranch && st.startSha !== null ? st.startSha : tip;
-    if (!continuesBranch) {
-      // Fresh start (or a branch left by a crash before its start was journaled): from the integration tip.
-      if (await exists(worktree)) {
-        await setBranch(this.repo, branch, tip);
-        await this.#ensureWorktree(worktree, branch);
-      } else {
-        // The usual case: branch and worktree in one git call; a stale registration (its directory
-        // deleted) makes it fail, and the slow path below prunes it.
-        try {
-          await addWorktreeAt(this.repo, worktree, branch, tip);
-        } catch {
-          await setBranch(this.repo, branch, tip);
-          await this.#ensureWorktree(worktree, branch);
-        }
-      }
-    } else {
-      await this.#ensureWorktree(worktree, branch);
-    }
     const attempt = st.attempts + 1;
-    this.emit({ type: 'stream-started', streamId: id, attempt, branch, startSha, worktree });
-
     const dir = this.paths.streamDir(id);
-    await mkdir(dir, { recursive: true });
     const reportFile = path.join(dir, 'report.md');
-    await rm(reportFile, { force: true });
     // A retry after a failed gate continues the agent's own session (Claude Code `--resume`) with just the
     // failure text; a retry after a conflict starts over (`startSha` was cleared) with the full prompt.
     const resumeSessionId =
@@ -691,21 +724,32 @@ class RunEngine {
       typeof st.sessionId === 'string'
         ? st.sessionId
         : undefined;
-    const reportFileHint = 'the file named in $MAESTRO_REPORT_FILE';
-    const prompt =
-      resumeSessionId !== undefined && st.retryContext !== null
-        ? assembleRetryPrompt(st.retryContext, reportFileHint)
-        : assemblePrompt({
-            analysis: this.analysis,
-            stream,
-            validationCommands: gateCommands(this.analysis, this.options, stream),
-            dependencyReports: await this.#dependencyReports(stream),
-            retryContext: st.retryContext,
-            reportFileHint,
-          });
+    const writePrompt = async (): Promise<string> => {
+      await mkdir(dir, { recursive: true });
+      await rm(reportFile, { force: true });
+      const reportFileHint = 'the file named in $MAESTRO_REPORT_FILE';
+      const text =
+        resumeSessionId !== undefined && st.retryContext !== null
+          ? assembleRetryPrompt(st.retryContext, reportFileHint)
+          : assemblePrompt({
+              analysis: this.analysis,
+              stream,
+              validationCommands: gateCommands(this.analysis, this.options, stream),
+              dependencyReports: await this.#dependencyReports(stream),
+              retryContext: st.retryContext,
+              reportFileHint,
+            });
+      await writeFile(path.join(dir, 'prompt.md'), text);
+      await writeFile(path.join(dir, `prompt-${String(attempt)}.md`), text);
+      return text;
+    };
+    // The prompt files are written while git prepares the worktree (often queued behind other streams').
+    const [prompt] = await Promise.all([
+      writePrompt(),
+      this.#prepareStreamWorktree(worktree, branch, continuesBranch ? null : tip),
+    ]);
     const promptFile = path.join(dir, 'prompt.md');
-    await writeFile(promptFile, prompt);
-    await writeFile(path.join(dir, `prompt-${String(attempt)}.md`), prompt);
+    this.emit({ type: 'stream-started', streamId: id, attempt, branch, startSha, worktree });
     const role = this.analysis.roles[stream.role];
     const task: AgentTask = {
       runId: this.runId,
@@ -788,8 +832,12 @@ class RunEngine {
       return false;
     }
     await writeFile(path.join(dir, reportNameFor(this.analysis, stream)), `${outcome.report.trim()}\n`);
-    const commit = await commitAll(worktree, `maestro(${id}): ${stream.title}`, await this.#commitIdentity());
-    const changed = await changedPaths(this.repo, startSha, commit.sha);
+    const commit = await commitAll(worktree, `maestro(${id}): ${stream.title}`, {
+      identity: await this.#commitIdentity(),
+      changedSince: startSha,
+    });
+    if (commit.committed) this.#newCommits.add(commit.sha);
+    const changed = commit.changed ?? (await changedPaths(this.repo, startSha, commit.sha));
     this.emit({ type: 'stream-committed', streamId: id, sha: commit.sha, changedFiles: changed });
     const outside = outOfScopePaths(
       changed,
@@ -906,11 +954,15 @@ class RunEngine {
       run.integrationBranch,
       commitSha,
       `maestro: merge ${id} (${stream.title})`,
-      { ours: await this.#integrationTip(), identity: await this.#commitIdentity() },
+      {
+        ours: await this.#integrationTip(),
+        identity: await this.#commitIdentity(),
+        theirsIsNew: this.#newCommits.delete(commitSha),
+      },
     );
     if (result.ok) {
       if (!result.alreadyMerged) this.#integrationStale = true;
-      this.#tip = result.sha;
+      this.#tip = Promise.resolve(result.sha);
     } else {
       this.#tip = null; // `moved`: read it again next time
     }
@@ -933,8 +985,13 @@ class RunEngine {
       this.#onStreamFailed(id, 'merge-conflict', `merge conflict with the integration branch in: ${detail}`);
       return 'done';
     }
-    this.emit({ type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha });
     const commands = gateCommands(this.analysis, this.options, stream);
+    // Without gates, both lines share one fsync (the second's): losing both to a crash is the same
+    // as crashing just after update-ref, which `repair` undoes (the tip is not the green commit).
+    this.emit(
+      { type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha },
+      commands.length > 0,
+    );
     if (commands.length === 0) {
       this.emit({ type: 'validation-passed', streamId: id, sha: result.sha });
       return 'done';

@@ -1,9 +1,9 @@
 /**
  * The run directory on disk: `<repo>/.maestro/runs/<run-id>/` with the append-only journal
- * (`events.jsonl`, fsync'd line by line), `state.json` (written atomically: temp file + rename),
+ * (`events.jsonl`, fdatasync'd as lines are appended), `state.json` (written atomically: temp file + rename),
  * the saved analysis and options, and per stream its prompt, agent log and completion report.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunEvent, RunState } from './types.js';
@@ -83,7 +83,8 @@ export class Journal {
   append(event: RunEvent, sync = true): void {
     if (this.fd === null) return;
     writeSync(this.fd, `${JSON.stringify(event)}\n`);
-    if (sync) fsyncSync(this.fd);
+    // fdatasync: an append's data and new length reach the disk; timestamps need not (fdatasync(2)).
+    if (sync) fdatasyncSync(this.fd);
   }
 
   close(): void {

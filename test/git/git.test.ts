@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   addExclude,
   addWorktree,
+  addWorktreeAt,
   changedPaths,
   commitAll,
   createBranch,
@@ -84,6 +85,46 @@ describe('git wrapper', () => {
       ok: false,
       reason: 'conflict',
       conflicts: ['shared.txt'],
+    });
+    expect(gitSync(dir, ['rev-parse', 'integ'])).toBe(tip);
+  });
+
+  it('commits everything with the changed paths, and reports an empty commit as none', async () => {
+    const { dir, tmp } = repo();
+    const base = (await resolveCommit(dir, 'HEAD')) ?? '';
+    const wt = path.join(tmp, 'wt', 'c');
+    await addWorktreeAt(dir, wt, 'c', base, 'fail');
+    writeTree(wt, { 'new/file.txt': 'x\n', 'shared.txt': 'changed\n' });
+    const first = await commitAll(wt, 'work', { identity: [], changedSince: base });
+    expect(first.committed).toBe(true);
+    expect(first.changed).toEqual(['new/file.txt', 'shared.txt']);
+    expect(gitSync(dir, ['rev-parse', 'c'])).toBe(first.sha);
+    expect(await commitAll(wt, 'nothing')).toEqual({ sha: first.sha, committed: false, changed: null });
+  });
+
+  it('adds a worktree on a new or reset branch in one call, and refuses an existing one with fail', async () => {
+    const { dir, tmp } = repo();
+    const base = (await resolveCommit(dir, 'HEAD')) ?? '';
+    const a = await branchWith(dir, tmp, 'a', { 'a.txt': 'a\n' });
+    await expect(addWorktreeAt(dir, path.join(tmp, 'wt', 'x'), 'a', base, 'fail')).rejects.toThrow();
+    expect(gitSync(dir, ['rev-parse', 'a'])).toBe(a);
+    await createBranch(dir, 'b', a);
+    await addWorktreeAt(dir, path.join(tmp, 'wt', 'b'), 'b', base, 'reset');
+    expect(gitSync(dir, ['rev-parse', 'b'])).toBe(base);
+  });
+
+  it('does not move a branch that moved since the tip the caller passed', async () => {
+    const { dir, tmp } = repo();
+    const base = (await resolveCommit(dir, 'HEAD')) ?? '';
+    await createBranch(dir, 'integ', base);
+    const a = await branchWith(dir, tmp, 'a', { 'a.txt': 'a\n' });
+    const b = await branchWith(dir, tmp, 'b', { 'b.txt': 'b\n' });
+    const merged = await mergeIntoBranch(dir, 'integ', a, 'merge a', { theirsIsNew: true });
+    expect(merged).toMatchObject({ ok: true, alreadyMerged: false });
+    const tip = gitSync(dir, ['rev-parse', 'integ']);
+    expect(await mergeIntoBranch(dir, 'integ', b, 'merge b', { ours: base })).toMatchObject({
+      ok: false,
+      reason: 'moved',
     });
     expect(gitSync(dir, ['rev-parse', 'integ'])).toBe(tip);
   });

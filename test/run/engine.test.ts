@@ -68,6 +68,9 @@ describe('run engine', () => {
     expect(files).toEqual(
       expect.arrayContaining(['db/migration.sql', 'app/models.py', 'tests/test_models.py', 'app/api.py']),
     );
+    // Merges move only the branch; by the end the integration worktree's files have caught up.
+    expect(gitSync(result.paths.integrationWorktree, ['status', '--porcelain'])).toBe('');
+    expect(existsSync(path.join(result.paths.integrationWorktree, 'app/api.py'))).toBe(true);
     // The dependant saw its dependencies' reports.
     const s4Prompt = agent.prompts('s4')[0] ?? '';
     expect(s4Prompt).toContain('REPORT from s2');
