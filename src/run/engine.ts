@@ -705,7 +705,9 @@ class RunEngine {
     if (!st) return false;
     const branch = streamBranchName(this.runId, id);
     const worktree = this.paths.streamWorktree(id);
-    const tip = await this.#integrationTip();
+    // Start from the last validated commit, not the tip: while another stream's gate runs, the tip holds
+    // work that may yet be rejected and reset away, and a branch built on it would bring it back.
+    const tip = this.#run.greenSha;
     // A retry continues the stream's branch when its start was journaled and the branch still exists.
     const continuesBranch =
       st.startSha !== null &&

@@ -186,6 +186,33 @@ describe('run engine failures', () => {
     verify();
   });
 
+  it('starts streams from the last validated commit, so work a gate rejects never comes back', async () => {
+    const { repo, agent, hooks, verify } = setup();
+    const signals = path.dirname(repo);
+    const mark = (name: string) => path.join(signals, name);
+    // a merges, then its gate blocks until b has run, then fails; f fails while the gate runs, freeing
+    // the slot that b starts in — while the integration tip still holds a's unvalidated merge.
+    agent.setBehaviour({
+      a: { write: { 'a.txt': 'bad\n' } },
+      f: { waitForFile: mark('gate-started'), exit: 1 },
+      b: { touchOnEnd: mark('b-done') },
+    });
+    const gate = `touch ${mark('gate-started')}; while [ ! -f ${mark('b-done')} ]; do sleep 0.05; done; grep -q good a.txt`;
+    const analysis = makeAnalysis([
+      { id: 'a', files: ['a.txt'], validation: [gate] },
+      { id: 'f', files: ['f.txt'] },
+      { id: 'b', files: ['b.txt'] },
+    ]);
+    const result = await startRun(repo, analysis, options({ maxParallel: 2, retries: 0 }), hooks, 'green');
+    expect(result.state.streams['a']?.status).toBe('failed');
+    expect(result.state.streams['f']?.status).toBe('failed');
+    expect(result.state.streams['b']?.status).toBe('merged');
+    const files = gitSync(repo, ['ls-tree', '-r', '--name-only', 'maestro/green']).split('\n');
+    expect(files).toContain('b.txt');
+    expect(files).not.toContain('a.txt');
+    verify();
+  });
+
   it('reports a merge conflict with its paths and retries from the new tip', async () => {
     const { repo, agent, hooks, events, verify } = setup({
       a: { write: { 'shared.txt': 'from a\n' }, sleepMs: 50 },
