@@ -1,13 +1,12 @@
 /**
  * End-to-end with the real Codex and Gemini CLIs (pinned devDependencies) against loopback stand-ins of their
- * model APIs: the built `maestro run` on a small seed-like plan, files written by the CLIs' own tools, merged
+ * model APIs: the built `maestro run` on the bundled seed-like example plan, files written by the CLIs' own tools, merged
  * by Maestro, and the cost priced by Maestro from the tokens the CLIs reported. No network.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBuiltinPrices, priceUsage } from '../../src/analyze/prices.js';
-import { planMarkdown } from '../helpers/plan.js';
 import { gitSync } from '../helpers/repo.js';
 import { startGeminiStandin, type GeminiScript } from '../standins/gemini.js';
 import type { RecordedRequest } from '../standins/http.js';
@@ -31,12 +30,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** Three streams in two waves: migration, then models and tests in parallel. */
-const smallPlan = planMarkdown('Jobs (small)', [
-  { title: 'Database migration', files: ['migrations/0007_create_jobs.py'] },
-  { title: 'Models', deps: [1], files: ['app/models/job.py', 'app/schemas/job.py'] },
-  { title: 'Tests', deps: [1], files: ['tests/test_jobs.py'] },
-]);
+/** The bundled seed-like example: 7 phases (migration → models → services → API, tests in parallel). */
+const seedPlan = readFileSync(new URL('../../examples/seed-plan.md', import.meta.url), 'utf8');
 
 interface AnalysisJson {
   streams: { id: string; model: string; files: { path: string }[] }[];
@@ -74,7 +69,7 @@ function promptOf(request: RecordedRequest) {
 
 describe('maestro run --agent codex (real Codex CLI against a stand-in Responses API)', () => {
   it('merges every stream’s files and prices the tokens Codex reported', async () => {
-    const fixture = makeAgentFixture(smallPlan);
+    const fixture = makeAgentFixture(seedPlan);
     cleanups.push(fixture.cleanup);
     // One apply_patch per owned file (as many as tool outputs so far), then a final message.
     const script: ResponsesScript = (_n, request) => {
@@ -161,11 +156,7 @@ describe('maestro run --agent codex (real Codex CLI against a stand-in Responses
 
 describe('maestro run --agent gemini (real Gemini CLI against a stand-in Gemini API)', () => {
   it('merges every stream’s files, uses --model, and prices the tokens Gemini reported', async () => {
-    const plan = planMarkdown('Jobs (two streams)', [
-      { title: 'Database migration', files: ['migrations/0007_create_jobs.py'] },
-      { title: 'Models', deps: [1], files: ['app/models/job.py'] },
-    ]);
-    const fixture = makeAgentFixture(plan);
+    const fixture = makeAgentFixture(seedPlan);
     cleanups.push(fixture.cleanup);
     mkdirSync(path.join(fixture.home, '.gemini'), { recursive: true });
     writeFileSync(
