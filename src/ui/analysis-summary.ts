@@ -39,6 +39,15 @@ export function formatAnalysisSummary(analysis: Analysis): string {
   out.push(
     `${plan.phases.length} phases → ${analysis.streams.length} streams · dependencies: ${analysis.dependencyRule} (${plan.dependencyRuleReason})`,
   );
+  if (analysis.streams.length === 0) {
+    // No phases: schedule and estimate sections would all be empty; say what to do instead.
+    out.push('');
+    out.push('Diagnostics:');
+    for (const d of analysis.diagnostics) out.push(`  ${formatDiagnostic(d)}`);
+    out.push('');
+    out.push('Nothing to run: the plan has no phases. Run "maestro init" to see the plan format.');
+    return out.join('\n') + '\n';
+  }
   out.push('');
   out.push('Streams:');
   const idWidth = Math.max(2, ...analysis.streams.map((s) => s.id.length));
