@@ -7,7 +7,7 @@ import type { Usage } from '../agents/types.js';
 import { replay } from '../run/state.js';
 import type { RunEvent, RunState, StreamState, StreamStatus } from '../run/types.js';
 import { fixCoverage, isAddressed } from './fixes.js';
-import { streamHistories } from './history.js';
+import { emptyTiming, streamHistories } from './history.js';
 import type { StreamHistory } from './history.js';
 import type {
   EstimateComparison,
@@ -138,16 +138,7 @@ function streamReport(
   history: StreamHistory | undefined,
 ): StreamReport {
   const reportText = completion?.text ?? null;
-  const timing = history?.timing ?? {
-    queuedAt: null,
-    startedAt: null,
-    agentDoneAt: null,
-    validatingAt: null,
-    mergedAt: null,
-    failedAt: null,
-    skippedAt: null,
-    endedAt: null,
-  };
+  const timing = history?.timing ?? emptyTiming();
   return {
     id,
     title: plan?.title ?? id,

@@ -34,6 +34,20 @@ interface Track {
   ownershipViolations: { readonly paths: readonly string[]; readonly mode: 'fail' | 'warn' }[];
 }
 
+/** Timing of a stream the journal says nothing about yet. */
+export function emptyTiming(): StreamTiming {
+  return {
+    queuedAt: null,
+    startedAt: null,
+    agentDoneAt: null,
+    validatingAt: null,
+    mergedAt: null,
+    failedAt: null,
+    skippedAt: null,
+    endedAt: null,
+  };
+}
+
 function newTrack(): Track {
   return {
     segments: [],
@@ -41,16 +55,7 @@ function newTrack(): Track {
     settledAt: null,
     attempt: 1,
     terminal: false,
-    timing: {
-      queuedAt: null,
-      startedAt: null,
-      agentDoneAt: null,
-      validatingAt: null,
-      mergedAt: null,
-      failedAt: null,
-      skippedAt: null,
-      endedAt: null,
-    },
+    timing: emptyTiming(),
     validations: [],
     retryReasons: [],
     mergeConflicts: [],
