@@ -3,8 +3,11 @@ import { CliError, ExitCode } from './errors.js';
 import { registerCommands } from './commands/index.js';
 import { packageVersion } from './version.js';
 
-/** Builds the `maestro` program with every command registered. */
-export function buildProgram(): Command {
+/**
+ * Builds the `maestro` program. `invoked` (the first argument) limits the registered commands to the one
+ * being run, so its start-up loads only what it needs; without it every command is registered.
+ */
+export async function buildProgram(invoked?: string): Promise<Command> {
   const program = new Command()
     .name('maestro')
     .description('Turn a Markdown implementation plan into coordinated, parallel work by AI coding agents.')
@@ -12,7 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerCommands(program);
+  await registerCommands(program, invoked);
   program.addHelpText(
     'after',
     `
@@ -31,8 +34,8 @@ Exit codes: 0 ok · 1 plan errors or failed streams · 2 usage error · 130 inte
 
 /** Runs the CLI and returns the exit code; the only place that maps errors to exit codes. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv[2]);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {

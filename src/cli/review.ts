@@ -1,9 +1,10 @@
 /** `maestro run --review`: the question asked before each merge (approve, skip, show the diff, abort). */
-import { isCancel, note, select } from '@clack/prompts';
 import type { MergeReview, ReviewDecision } from '../run/engine.js';
 
 /** Shows the stream's diff stat and asks what to do; the full diff is printed on request. Ctrl-C aborts. */
 export async function askReview(review: MergeReview): Promise<ReviewDecision> {
+  // Loaded only when a question is shown, so runs without --review never load the prompt library.
+  const { isCancel, note, select } = await import('@clack/prompts');
   const stat = review.diffStat.trimEnd();
   note(stat === '' ? '(no changes)' : stat, `${review.streamId}: ${review.title} [${review.role}]`);
   for (;;) {

@@ -1,5 +1,4 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { confirm, isCancel } from '@clack/prompts';
 import path from 'node:path';
 import { backendNames, defaultBackendName } from '../../agents/registry.js';
 import { loadConfig } from '../../config/load.js';
@@ -16,7 +15,6 @@ import { CliError, ExitCode, parsePositiveInt } from '../errors.js';
 import { loadAnalysis, planErrors, type LoadAnalysisOptions } from '../load-analysis.js';
 import { createRunBackend, modelChoices, resolveRunOptions } from '../run-options.js';
 import { outputModeFor, startProgress } from '../progress.js';
-import { askReview } from '../review.js';
 
 /** Parses a positive number of minutes (fractions allowed) into milliseconds. */
 export function parseMinutes(flag: string) {
@@ -183,6 +181,8 @@ function describeSchedule(analysis: Analysis, mode: ScheduleMode, maxParallel: n
 }
 
 async function ask(message: string): Promise<boolean> {
+  // Loaded only when a question is shown: `--yes` runs never load the prompt library.
+  const { confirm, isCancel } = await import('@clack/prompts');
   const answer = await confirm({ message });
   return !isCancel(answer) && answer;
 }
@@ -339,7 +339,10 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
                   ),
               }),
           ...(flags.review === true
-            ? { reviewMerge: (review) => progress.whilePaused(() => askReview(review)) }
+            ? {
+                reviewMerge: (review) =>
+                  progress.whilePaused(async () => (await import('../review.js')).askReview(review)),
+              }
             : {}),
         });
         progress.stop();
