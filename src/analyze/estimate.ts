@@ -32,11 +32,19 @@ export const ESTIMATE_MODEL = {
   defaultModel: 'opus',
 } as const;
 
+/**
+ * `1234567` → `1,234,567`. Not `toLocaleString('en-US')`: its first call loads ICU number formatting,
+ * ~20 ms of every command's start-up (this module's constants are built when it loads).
+ */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 /** The estimate model in Markdown, for the README and `--help`. */
 export const ESTIMATE_MODEL_MARKDOWN = `### How Maestro estimates
 - **Files** per stream: each listed path, plus each glob's matches in the repository (a glob that cannot be expanded counts as ${ESTIMATE_MODEL.filesPerUnexpandedGlob}); at least 1 and at most ${ESTIMATE_MODEL.maxFilesCounted}.
 - **Minutes** per stream: ${ESTIMATE_MODEL.baseMinutes} + ${ESTIMATE_MODEL.minutesPerFile} × files + ${ESTIMATE_MODEL.minutesPerValidation} × validation commands.
-- **Tokens** per stream: input ${ESTIMATE_MODEL.baseInputTokens.toLocaleString('en-US')} + ${ESTIMATE_MODEL.inputTokensPerFile.toLocaleString('en-US')} × files; output ${ESTIMATE_MODEL.baseOutputTokens.toLocaleString('en-US')} + ${ESTIMATE_MODEL.outputTokensPerFile.toLocaleString('en-US')} × files.
+- **Tokens** per stream: input ${thousands(ESTIMATE_MODEL.baseInputTokens)} + ${thousands(ESTIMATE_MODEL.inputTokensPerFile)} × files; output ${thousands(ESTIMATE_MODEL.baseOutputTokens)} + ${thousands(ESTIMATE_MODEL.outputTokensPerFile)} × files.
 - **Cost**: input priced as ${ESTIMATE_MODEL.cacheReadShare * 100}% cache reads, ${ESTIMATE_MODEL.cacheWriteShare * 100}% cache writes and the rest uncached, at the stream's model in \`data/prices.json\` (cost = Σ tokens × price / 1e6).
 - **Wall time**: *sequential* is the sum of stream minutes; *waves* runs wave after wave (each wave as long as its longest stream); *dynamic* simulates a scheduler that starts the ready stream with the longest remaining critical path whenever one of \`maxParallel\` slots is free.
 - These are planning numbers for comparing schedules, not promises: real agents vary by a factor of two or more.`;
