@@ -2,7 +2,7 @@
  * End to end: the built CLI's `analyze` and `init` on real temp git repositories, as a user runs them,
  * and the official corpus scorer (shared/plans/score.mjs) against the built CLI.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -132,6 +132,24 @@ describe('maestro analyze (built CLI, real git repo)', () => {
     const flag = await runCli(['analyze', 'plan.md', '--max-parallel', 'zero'], repo);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/--max-parallel expects a positive whole number/);
+  });
+
+  it('ends quietly when the reader closes the pipe early (maestro analyze --json | head)', async () => {
+    const phases = Array.from(
+      { length: 300 },
+      (_, i) => `## Phase ${i + 1}: Part ${i + 1}\nFiles: \`src/p${i + 1}.ts\`\n`,
+    );
+    writeFileSync(path.join(repo, 'big.md'), `# Big\n\n${phases.join('\n')}`);
+    const child = spawn(process.execPath, [cliPath, 'analyze', 'big.md', '--json'], { cwd: repo });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Read one chunk, then close our end, as `head` does.
+    child.stdout.once('data', () => {
+      child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
+    expect(code).toBe(0);
   });
 
   it('init writes an example plan that analyses cleanly and refuses to overwrite it', async () => {
