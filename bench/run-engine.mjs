@@ -206,7 +206,7 @@ export async function benchRun() {
     const rawMs = median(raw) * 1000;
     const oursMs = median(ours) * 1000;
     console.log(`per-stream overhead, ${streams} streams one at a time (median of 3):`);
-    console.log(`  raw git worktree add + agent + commit + merge${rawMs.toFixed(0)} ms   1.00`);
+    console.log(`  raw git (worktree, agent, commit, merge)   ${rawMs.toFixed(0)} ms   1.00`);
     console.log(
       `  maestro (whole run / streams)            ${oursMs.toFixed(0)} ms   ${(oursMs / rawMs).toFixed(2)}   (target ≤ 1.5)`,
     );
