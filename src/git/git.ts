@@ -60,16 +60,6 @@ function splitZ(text: string): string[] {
   return text.split('\0').filter((s) => s.length > 0);
 }
 
-/** The top-level directory of the working tree containing `cwd`, or null outside a repository. */
-export async function findRepoTop(cwd: string): Promise<string | null> {
-  try {
-    const r = await gitRaw(cwd, ['rev-parse', '--show-toplevel']);
-    return r.exitCode === 0 ? r.stdout.trim() : null;
-  } catch {
-    return null; // cwd does not exist
-  }
-}
-
 /** The repository's common git directory (shared by all worktrees), absolute. */
 export async function commonDir(repo: string): Promise<string> {
   const out = (await git(repo, ['rev-parse', '--git-common-dir'])).trim();

@@ -2,8 +2,8 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import path from 'node:path';
 import { backendNames, defaultBackendName } from '../../agents/registry.js';
 import { loadConfig } from '../../config/load.js';
+import { findRepoRoot } from '../../analyze/repo-files.js';
 import type { Analysis } from '../../analyze/types.js';
-import { findRepoTop } from '../../git/git.js';
 import { RunError, startRun, type RunResult } from '../../run/engine.js';
 import { EventBus } from '../../run/events.js';
 import { LocalExecutor } from '../../run/executor.js';
@@ -51,11 +51,11 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 /** The repository to work in: `--repo`, else the one around `near` (the plan), else the current directory's. */
 export async function resolveRepo(repoFlag: string | undefined, near?: string): Promise<string> {
   if (repoFlag === undefined && near !== undefined) {
-    const around = await findRepoTop(path.dirname(path.resolve(near)));
+    const around = await findRepoRoot(path.dirname(path.resolve(near)));
     if (around !== null) return around;
   }
   const dir = path.resolve(repoFlag ?? process.cwd());
-  const top = await findRepoTop(dir);
+  const top = await findRepoRoot(dir);
   if (top === null) throw new CliError(`${dir} is not inside a git repository (use --repo DIR)`);
   return top;
 }
