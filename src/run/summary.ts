@@ -1,6 +1,7 @@
 /** The end-of-run summary: per stream status, duration, files, retries, cost; totals; how to take the result. */
 import type { Usage } from '../agents/types.js';
 import type { Analysis } from '../analyze/types.js';
+import { addUsage } from './state.js';
 import type { RunState, StreamState } from './types.js';
 
 /** What the summary adds when the caller has it: estimates, budgets, the report's path. */
@@ -37,22 +38,10 @@ function cost(s: StreamState): string {
   return formatUsage(s.usage);
 }
 
+/** The total of the usages reported so far, or null when none was. */
 function sumUsage(usages: readonly (Usage | null)[]): Usage | null {
   let total: Usage | null = null;
-  for (const u of usages) {
-    if (u === null) continue;
-    total =
-      total === null
-        ? u
-        : {
-            inputTokens: total.inputTokens + u.inputTokens,
-            outputTokens: total.outputTokens + u.outputTokens,
-            cacheReadTokens: total.cacheReadTokens + u.cacheReadTokens,
-            cacheWriteTokens: total.cacheWriteTokens + u.cacheWriteTokens,
-            costUsd: total.costUsd + u.costUsd,
-            costSource: u.costSource === 'none' ? total.costSource : u.costSource,
-          };
-  }
+  for (const u of usages) if (u !== null) total = addUsage(total, u);
   return total;
 }
 
