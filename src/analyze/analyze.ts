@@ -4,7 +4,7 @@
  * as data, loaded by the thin readers beside this file.
  */
 import { posix } from 'node:path';
-import picomatch from 'picomatch';
+import { loadPicomatch } from '../util/lazy.js';
 import {
   breakCycles,
   createDag,
@@ -421,7 +421,7 @@ export function expandFiles(files: readonly PlanFile[], repoFiles: readonly stri
       unexpandedPatterns.push(pattern);
       continue;
     }
-    const isMatch = picomatch(pattern, { dot: true });
+    const isMatch = loadPicomatch()(pattern, { dot: true });
     const matches = repoFiles.filter((f) => isMatch(f));
     if (matches.length === 0) empty.push(file);
     for (const m of matches) concrete.add(m);
@@ -456,7 +456,7 @@ function findConflicts(
   for (const d of drafts) {
     const patterns = expansion.get(d.id)?.patterns ?? [];
     if (patterns.length === 0) continue;
-    const isMatch = picomatch([...patterns], { dot: true });
+    const isMatch = loadPicomatch()([...patterns], { dot: true });
     for (const [path, owners] of claims) if (!owners.has(d.id) && isMatch(path)) owners.add(d.id);
   }
   const position = new Map(drafts.map((d, i) => [d.id, i]));

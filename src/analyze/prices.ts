@@ -4,27 +4,32 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Diagnostic } from '../plan/types.js';
+import { loadZod } from '../util/lazy.js';
 
-const rates = {
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
-  cacheWrite: z.number().nonnegative(),
-  cacheRead: z.number().nonnegative(),
-};
+function buildPriceTableSchema() {
+  const { z } = loadZod();
+  const rates = {
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    cacheWrite: z.number().nonnegative(),
+    cacheRead: z.number().nonnegative(),
+  };
+  return z.object({
+    aliases: z.record(z.string(), z.string()),
+    models: z.record(
+      z.string(),
+      z.object({
+        ...rates,
+        longContext: z.object({ above: z.number().positive(), ...rates }).optional(),
+        note: z.string().optional(),
+      }),
+    ),
+  });
+}
 
-const priceTableSchema = z.object({
-  aliases: z.record(z.string(), z.string()),
-  models: z.record(
-    z.string(),
-    z.object({
-      ...rates,
-      longContext: z.object({ above: z.number().positive(), ...rates }).optional(),
-      note: z.string().optional(),
-    }),
-  ),
-});
+let priceTableSchema: ReturnType<typeof buildPriceTableSchema> | undefined;
 
 /** USD per million tokens for one model. */
 export interface ModelPrice {
@@ -64,18 +69,19 @@ export const builtinPricesFile = fileURLToPath(new URL('../../data/prices.json',
 
 /** Validates parsed JSON as a price table; a `Diagnostic` (code `bad-prices`) when it is not one. */
 export function parsePriceTable(json: unknown, source: string): PriceTable | Diagnostic {
+  priceTableSchema ??= buildPriceTableSchema();
   const result = priceTableSchema.safeParse(json);
   if (result.success) return stripUndefined(result.data);
   return {
     severity: 'error',
     code: 'bad-prices',
     file: source,
-    message: `${source}: not a valid price table: ${z.prettifyError(result.error).replaceAll('\n', '; ')}`,
+    message: `${source}: not a valid price table: ${loadZod().z.prettifyError(result.error).replaceAll('\n', '; ')}`,
   };
 }
 
 // zod yields `longContext: undefined`-free objects already, but exactOptionalPropertyTypes needs the proof.
-function stripUndefined(data: z.infer<typeof priceTableSchema>): PriceTable {
+function stripUndefined(data: z.infer<ReturnType<typeof buildPriceTableSchema>>): PriceTable {
   const models: Record<string, ModelPrice> = {};
   for (const [id, { longContext, note, ...base }] of Object.entries(data.models)) {
     models[id] = {
@@ -104,11 +110,19 @@ export async function loadPrices(file: string = builtinPricesFile): Promise<Pric
   return parsePriceTable(json, file);
 }
 
-/** Reads the price table shipped with Maestro; a broken built-in table is a packaging bug, so it throws. */
-export async function loadBuiltinPrices(): Promise<PriceTable> {
-  const table = await loadPrices(builtinPricesFile);
-  if ('code' in table) throw new Error(table.message);
-  return table;
+let builtin: Promise<PriceTable> | undefined;
+
+/**
+ * The price table shipped with Maestro, read once per process. It is Maestro's own data, validated
+ * against the schema by the test suite (`test/analyze/prices.test.ts`), so it is not validated again
+ * here: that would load zod (~100 ms) on every start. An unreadable file is a packaging bug and throws.
+ */
+export function loadBuiltinPrices(): Promise<PriceTable> {
+  builtin ??= readFile(builtinPricesFile, 'utf8').then((text) => {
+    const { aliases, models } = JSON.parse(text) as PriceTable;
+    return { aliases, models };
+  });
+  return builtin;
 }
 
 /**

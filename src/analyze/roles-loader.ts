@@ -13,6 +13,12 @@ import type { RoleDefinition } from './types.js';
 /** The package's built-in role folder; the same relative path works from `src/analyze` and `dist/analyze`. */
 export const builtinRolesDir = fileURLToPath(new URL('../../roles/', import.meta.url));
 
+/**
+ * The built-in roles, parsed at build time (`scripts/postbuild.mjs`), so a run does not load the YAML
+ * library just to read Maestro's own files. Absent when running from `src/` (tests): parsed then.
+ */
+export const compiledBuiltinRolesFile = fileURLToPath(new URL('../builtin-roles.json', import.meta.url));
+
 /** Repository folders searched for user roles, lowest precedence first. */
 export const USER_ROLE_DIRS = ['.claude/agents', '.maestro/roles'] as const;
 
@@ -36,6 +42,25 @@ async function markdownFiles(dir: string): Promise<string[]> {
   }
 }
 
+/** Parses the role files of a built-in folder (a broken one is a packaging bug and throws). */
+export async function parseBuiltinRoles(dir: string): Promise<Record<string, RoleDefinition>> {
+  const roles: Record<string, RoleDefinition> = {};
+  for (const file of await markdownFiles(dir)) {
+    const role = parseRoleFile(await readFile(file, 'utf8'), file);
+    if (isDiagnostic(role)) throw new Error(`built-in role file is broken: ${role.message}`);
+    roles[role.name] = { ...role, source: 'builtin' };
+  }
+  return roles;
+}
+
+async function readCompiledRoles(): Promise<Record<string, RoleDefinition> | null> {
+  try {
+    return JSON.parse(await readFile(compiledBuiltinRolesFile, 'utf8')) as Record<string, RoleDefinition>;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Loads the built-in roles (a broken built-in file is a packaging bug and throws), then, when `repo`
  * is given, user roles that override a built-in of the same name or add new ones. A user file that
@@ -45,12 +70,10 @@ export async function loadRoles(
   repo: string | null,
   builtinDir: string = builtinRolesDir,
 ): Promise<LoadedRoles> {
-  const roles: Record<string, RoleDefinition> = {};
-  for (const file of await markdownFiles(builtinDir)) {
-    const role = parseRoleFile(await readFile(file, 'utf8'), file);
-    if (isDiagnostic(role)) throw new Error(`built-in role file is broken: ${role.message}`);
-    roles[role.name] = { ...role, source: 'builtin' };
-  }
+  const roles: Record<string, RoleDefinition> =
+    builtinDir === builtinRolesDir
+      ? ((await readCompiledRoles()) ?? (await parseBuiltinRoles(builtinDir)))
+      : await parseBuiltinRoles(builtinDir);
   if (Object.keys(roles).length === 0) throw new Error(`no built-in roles found in ${builtinDir}`);
   const diagnostics: Diagnostic[] = [];
   if (repo === null) return { roles, diagnostics };

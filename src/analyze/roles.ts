@@ -2,9 +2,9 @@
  * Specialist roles: parsing role files (Claude Code sub-agent format) and choosing a stream's role
  * from its files, title and body. Pure: the I/O lives in `roles-loader.ts`.
  */
-import { parse as parseYaml } from 'yaml';
 import type { AgentHints, Diagnostic } from '../plan/types.js';
 import type { RoleDefinition } from './types.js';
+import { loadYaml } from '../util/lazy.js';
 
 /** Role ids shipped with Maestro, in the order ties are broken (most specific first). */
 export const BUILTIN_ROLES = [
@@ -45,7 +45,7 @@ export function parseRoleFile(
   if (!match) return bad('no YAML front matter (a `---` block with name and description) at the top');
   let meta: unknown;
   try {
-    meta = parseYaml(match[1] ?? '');
+    meta = loadYaml().parse(match[1] ?? '');
   } catch (error) {
     return bad(
       `front matter is not valid YAML (${error instanceof Error ? (error.message.split('\n')[0] ?? '') : ''})`,

@@ -4,12 +4,12 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { CliError } from '../cli/errors.js';
 import type { MaestroConfig } from './schema.js';
 import { configSchema } from './schema.js';
+import { loadYaml, loadZod } from '../util/lazy.js';
 
 /** Config file names, in the order they are looked for in each directory. */
 export const configFileNames = ['maestro.config.json', 'maestro.config.yaml', 'maestro.config.yml'] as const;
@@ -76,6 +76,7 @@ function parseJson(text: string, file: string): unknown {
 
 /** Parses YAML; the yaml library reports the line and column of the first error. */
 function parseYaml(text: string, file: string): unknown {
+  const { parseDocument } = loadYaml();
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const [error] = doc.errors;
   if (error !== undefined) {
@@ -88,6 +89,7 @@ function parseYaml(text: string, file: string): unknown {
 
 /** The line of the value at `issuePath` in the file (JSON is read as YAML for positions), if found. */
 function lineOf(text: string, issuePath: readonly PropertyKey[]): number | null {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = loadYaml();
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter });
   let node: unknown = doc.contents;
@@ -106,6 +108,7 @@ function lineOf(text: string, issuePath: readonly PropertyKey[]): number | null 
 
 /** Formats schema problems one per line, each with its place in the file. */
 function describeIssues(error: z.ZodError, text: string, file: string): string {
+  const { z } = loadZod();
   return error.issues
     .map((issue) => {
       const line = lineOf(text, issue.path);
@@ -122,7 +125,7 @@ function describeIssues(error: z.ZodError, text: string, file: string): string {
 export function parseConfig(text: string, file: string): MaestroConfig {
   const raw = file.endsWith('.json') ? parseJson(text, file) : parseYaml(text, file);
   // An empty YAML file is a valid, empty configuration.
-  const result = configSchema.safeParse(raw ?? {});
+  const result = configSchema().safeParse(raw ?? {});
   if (!result.success) {
     throw new ConfigError(`invalid configuration\n${describeIssues(result.error, text, file)}`, file);
   }

@@ -3,58 +3,69 @@
  * They win over what the parser infers. Unknown keys are reported, never errors, because many
  * plans carry front matter of their own (GSD's `depends_on`, Cursor's `todos`…).
  */
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { loadYaml, loadZod } from '../util/lazy.js';
 import type { Diagnostic } from './types.js';
 import type { MarkdownDoc } from './markdown.js';
 
-const stringList = z.union([z.string(), z.number()]).transform(String);
-const stringOrList = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => (Array.isArray(v) ? v : [v]));
+/** The settings schemas, built on first use (zod loads lazily: most plans have no settings). */
+function buildSchemas() {
+  const { z } = loadZod();
+  const stringList = z.union([z.string(), z.number()]).transform(String);
+  const stringOrList = z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : [v]));
 
-/** One phase as stated in settings. */
-export const settingsPhaseSchema = z.looseObject({
-  id: z.union([z.string(), z.number()]).transform(String),
-  title: z.string().optional(),
-  dependsOn: z
-    .union([stringList, z.array(stringList)])
-    .transform((v) => (Array.isArray(v) ? v : [v]))
-    .optional(),
-  files: z.array(z.string()).optional(),
-  role: z.string().optional(),
-  agent: z.string().optional(),
-  model: z.string().optional(),
-  validation: stringOrList.optional(),
-});
+  /** One phase as stated in settings. */
+  const settingsPhaseSchema = z.looseObject({
+    id: z.union([z.string(), z.number()]).transform(String),
+    title: z.string().optional(),
+    dependsOn: z
+      .union([stringList, z.array(stringList)])
+      .transform((v) => (Array.isArray(v) ? v : [v]))
+      .optional(),
+    files: z.array(z.string()).optional(),
+    role: z.string().optional(),
+    agent: z.string().optional(),
+    model: z.string().optional(),
+    validation: stringOrList.optional(),
+  });
 
-/** The settings schema (front matter or ```maestro``` block). */
-export const planSettingsSchema = z.looseObject({
-  phases: z.array(settingsPhaseSchema).optional(),
-  maxParallel: z.number().int().min(1).max(64).optional(),
-  model: z.string().optional(),
-  agent: z.string().optional(),
-  validation: stringOrList.optional(),
-  dependencyRule: z.enum(['explicit', 'sequential']).optional(),
-  criticalFixes: z
-    .array(
-      z.union([
-        z.string(),
-        z.object({ id: z.string().optional(), text: z.string(), phases: z.array(stringList).optional() }),
-      ]),
-    )
-    .optional(),
-});
+  /** The settings schema (front matter or ```maestro``` block). */
+  const planSettingsSchema = z.looseObject({
+    phases: z.array(settingsPhaseSchema).optional(),
+    maxParallel: z.number().int().min(1).max(64).optional(),
+    model: z.string().optional(),
+    agent: z.string().optional(),
+    validation: stringOrList.optional(),
+    dependencyRule: z.enum(['explicit', 'sequential']).optional(),
+    criticalFixes: z
+      .array(
+        z.union([
+          z.string(),
+          z.object({ id: z.string().optional(), text: z.string(), phases: z.array(stringList).optional() }),
+        ]),
+      )
+      .optional(),
+  });
+  return { planSettingsSchema, knownKeys: new Set(Object.keys(planSettingsSchema.shape)) };
+}
+
+let schemas: ReturnType<typeof buildSchemas> | undefined;
+
+/** The plan settings schema. */
+export function planSettingsSchema(): ReturnType<typeof buildSchemas>['planSettingsSchema'] {
+  schemas ??= buildSchemas();
+  return schemas.planSettingsSchema;
+}
 
 /** Validated settings. */
-export type PlanSettingsInput = z.output<typeof planSettingsSchema>;
+export type PlanSettingsInput = z.output<ReturnType<typeof planSettingsSchema>>;
 
 /** JSON Schema of the settings, for editors and the published `schema/` folder. */
 export function planSettingsJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(planSettingsSchema, { io: 'input' });
+  return loadZod().z.toJSONSchema(planSettingsSchema(), { io: 'input' });
 }
-
-const KNOWN_KEYS = new Set(Object.keys(planSettingsSchema.shape));
 
 /** Settings read from the plan, the line they came from, and problems found. */
 export interface SettingsResult {
@@ -70,6 +81,7 @@ function readBlock(
   source: string,
   out: Diagnostic[],
 ): PlanSettingsInput | null {
+  const { parse: parseYaml, YAMLParseError } = loadYaml();
   let data: unknown;
   try {
     data = parseYaml(yamlText);
@@ -98,18 +110,19 @@ function readBlock(
     });
     return null;
   }
-  const result = planSettingsSchema.safeParse(data);
+  const { planSettingsSchema: schema, knownKeys } = (schemas ??= buildSchemas());
+  const result = schema.safeParse(data);
   if (!result.success) {
     out.push({
       severity: 'error',
       code: 'invalid-settings',
-      message: `${source}:${line}: ${origin} does not match the plan settings schema:\n${z.prettifyError(result.error)}`,
+      message: `${source}:${line}: ${origin} does not match the plan settings schema:\n${loadZod().z.prettifyError(result.error)}`,
       line,
       file: source,
     });
     return null;
   }
-  const unknown = Object.keys(data).filter((k) => !KNOWN_KEYS.has(k));
+  const unknown = Object.keys(data).filter((k) => !knownKeys.has(k));
   if (unknown.length > 0) {
     out.push({
       severity: 'info',

@@ -1,5 +1,6 @@
 /** Ownership check: every path a stream changed must be one of its files or match one of its globs. */
-import picomatch from 'picomatch';
+import { isGlob } from '../plan/paths.js';
+import { loadPicomatch } from '../util/lazy.js';
 
 /** Changed paths that the owned paths/globs do not cover. */
 export function outOfScopePaths(changed: readonly string[], owned: readonly string[]): string[] {
@@ -8,7 +9,8 @@ export function outOfScopePaths(changed: readonly string[], owned: readonly stri
   const matchers: ((p: string) => boolean)[] = [];
   for (const raw of owned) {
     const entry = raw.replace(/^\.\//, '');
-    if (picomatch.scan(entry).isGlob) matchers.push(picomatch(entry, { dot: true }));
+    // The parser's rule for a glob, so ownership matches what `analyze` showed.
+    if (isGlob(entry)) matchers.push(loadPicomatch()(entry, { dot: true }));
     else if (entry.endsWith('/')) dirs.push(entry);
     else {
       exact.add(entry);

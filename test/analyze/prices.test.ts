@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isDiagnostic } from '../../src/analyze/diagnostics.js';
 import {
+  builtinPricesFile,
   loadBuiltinPrices,
   loadPrices,
   parsePriceTable,
@@ -18,6 +19,12 @@ beforeAll(async () => {
 });
 
 describe('price table', () => {
+  it('ships a table that matches the schema (it is not validated again at run time)', async () => {
+    const checked = await loadPrices(builtinPricesFile);
+    expect(isDiagnostic(checked)).toBe(false);
+    expect(checked).toEqual(table);
+  });
+
   it('ships the Claude Code 2.1.330 prices and aliases', () => {
     expect(table.aliases).toMatchObject({
       opus: 'claude-opus-5-5',
