@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PriorityLock, type Priority } from '../util/priority-lock.js';
 
 /** A git invocation that exited non-zero when the caller did not expect it. */
 export class GitError extends Error {
@@ -108,11 +109,10 @@ export async function listBranches(repo: string, prefix: string): Promise<string
  * Worktree bookkeeping (`.git/worktrees/*`) is not safe under concurrent `git worktree` commands
  * (git 2.39: "failed to read .git/worktrees/x/commondir"), so they run one at a time per process.
  */
-let worktreeQueue: Promise<unknown> = Promise.resolve();
-function serialWorktreeOp<T>(work: () => Promise<T>): Promise<T> {
-  const result = worktreeQueue.then(work, work);
-  worktreeQueue = result.catch(() => undefined);
-  return result;
+const worktreeLock = new PriorityLock();
+/** `priority`: lower goes first when several wait (a run passes a stream's place in the schedule). */
+function serialWorktreeOp<T>(work: () => Promise<T>, priority: Priority = 0): Promise<T> {
+  return worktreeLock.run(priority, work);
 }
 
 /** Adds a worktree at `dir` with `branch` checked out. */
@@ -132,10 +132,11 @@ export async function addWorktreeAt(
   branch: string,
   sha: string,
   existingBranch: 'reset' | 'fail',
+  priority: Priority = 0,
 ): Promise<void> {
   await mkdir(path.dirname(dir), { recursive: true });
   const flag = existingBranch === 'reset' ? '-B' : '-b';
-  await serialWorktreeOp(() => git(repo, ['worktree', 'add', '--quiet', flag, branch, dir, sha]));
+  await serialWorktreeOp(() => git(repo, ['worktree', 'add', '--quiet', flag, branch, dir, sha]), priority);
 }
 
 /** Removes a worktree (with any changes in it) and prunes stale worktree records. */
@@ -329,6 +330,14 @@ export async function mergeIntoBranch(
 export async function syncWorktree(worktree: string): Promise<void> {
   await git(worktree, ['reset', '--quiet', '--hard', 'HEAD']);
   await git(worktree, ['clean', '-fdq']);
+}
+
+/**
+ * Moves a clean worktree's checked-out branch to `sha`, updating only the files that differ (a
+ * worktree checked out ahead of time catching up with the integration branch).
+ */
+export async function moveWorktree(worktree: string, sha: string): Promise<void> {
+  await git(worktree, ['reset', '--quiet', '--hard', sha]);
 }
 
 /** Moves the worktree's checked-out branch to `sha` and makes the files match (revert to last green). */

@@ -21,6 +21,7 @@ import {
   isAncestor,
   listWorktrees,
   mergeIntoBranch,
+  moveWorktree,
   pruneWorktrees,
   resetWorktree,
   resolveCommit,
@@ -28,6 +29,8 @@ import {
   syncWorktree,
 } from '../git/git.js';
 import { writeMarkdownReport } from '../report/load.js';
+import { createDag, remainingCriticalPath } from '../graph/index.js';
+import { PriorityLock } from '../util/priority-lock.js';
 import { EventBus } from './events.js';
 import type { StreamExecutor } from './executor.js';
 import {
@@ -245,20 +248,6 @@ export async function resumeRun(
   }
 }
 
-/** Serialises work on the integration branch (merge + gate) without blocking the event loop. */
-class Mutex {
-  #tail: Promise<void> = Promise.resolve();
-
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(work);
-    this.#tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
-}
-
 const maxOutputEventsPerAttempt = 200;
 /** How long `state.json` may lag the journal while a run is live. */
 const stateWriteDelayMs = 50;
@@ -285,12 +274,39 @@ function activityText(activity: Exclude<AgentActivity, { kind: 'output' } | { ki
   }
 }
 
+/**
+ * Urgency per stream for the engine's locks: streams ranked by the estimated work still ahead of them
+ * (their own and their longest chain of dependants), in schedule order among equals; 0 is most urgent.
+ */
+function urgencyOf(
+  streams: readonly SchedulerStream[],
+  byId: ReadonlyMap<string, Stream>,
+): Map<string, number> {
+  let ahead = new Map<string, number>();
+  try {
+    const dag = createDag(streams.map((s) => ({ id: s.id, dependsOn: s.deps })));
+    ahead = remainingCriticalPath(dag, (id) => byId.get(id)?.estimate.minutes ?? 0);
+  } catch {
+    // A run only starts on an acyclic plan; should a saved analysis not be one, schedule order decides.
+  }
+  const position = new Map(streams.map((s, i) => [s.id, i]));
+  const ranked = [...streams.map((s) => s.id)].sort(
+    (a, b) => (ahead.get(b) ?? 0) - (ahead.get(a) ?? 0) || (position.get(a) ?? 0) - (position.get(b) ?? 0),
+  );
+  return new Map(ranked.map((id, i) => [id, i]));
+}
+
 /** Drives one run. Use `startRun` / `resumeRun`. */
 class RunEngine {
   state: RunState | null;
   readonly #journal: Journal;
   readonly #agents = new AbortController();
-  readonly #integration = new Mutex();
+  /** Serialises work on the integration branch (merge + gate), most urgent stream first. */
+  readonly #integration = new PriorityLock();
+  /** Each stream's urgency for the locks: 0 for the stream with the longest chain still ahead of it. */
+  readonly #urgency: ReadonlyMap<string, number>;
+  /** The scheduler's streams, most urgent first. */
+  readonly #byUrgency: readonly SchedulerStream[];
   readonly #streams: ReadonlyMap<string, Stream>;
   readonly #schedulerStreams: readonly SchedulerStream[];
   readonly #conflictRetried = new Set<string>();
@@ -309,6 +325,18 @@ class RunEngine {
   #integrationStale = false;
   #identity: Promise<string[]> | null = null;
   #stateTimer: NodeJS.Timeout | null = null;
+  /**
+   * Worktrees checked out ahead of time, by stream: made while a stream's dependencies still run, so
+   * that starting it only has to bring the files up to the new integration tip (`git reset --hard`, in
+   * proportion to what changed) instead of checking out the whole repository on the critical path.
+   */
+  readonly #prewarmed = new Map<string, Promise<boolean>>();
+  /** Streams that started while their early checkout still waited for the worktree lock. */
+  readonly #prewarmNeeded = new Set<string>();
+  /** `waves` mode: streams merged since the last gate, validated together once their wave is done. */
+  readonly #unvalidated = new Set<string>();
+  /** Streams of a wave that failed its gate: merged again one at a time, each behind its own gate. */
+  readonly #gateEach = new Set<string>();
   /** Stream commits made by this process and not merged yet: no branch can contain them. */
   readonly #newCommits = new Set<string>();
 
@@ -338,6 +366,10 @@ class RunEngine {
     );
     const order = [...analysis.startOrder.filter((id) => byId.has(id)), ...analysis.streams.map((s) => s.id)];
     this.#schedulerStreams = [...new Set(order)].map((id) => byId.get(id)).filter((s) => s !== undefined);
+    this.#urgency = urgencyOf(this.#schedulerStreams, this.#streams);
+    this.#byUrgency = [...this.#schedulerStreams].sort(
+      (a, b) => (this.#urgency.get(a.id) ?? 0) - (this.#urgency.get(b.id) ?? 0),
+    );
   }
 
   get #run(): RunState {
@@ -478,11 +510,22 @@ class RunEngine {
       switch (s.status) {
         case 'merged':
           if (s.mergeSha !== null && !(await isAncestor(this.repo, s.mergeSha, run.greenSha))) {
-            this.emit({
-              type: 'stream-interrupted',
-              streamId: s.id,
-              reason: 'merge not validated before the crash',
-            });
+            // Merged but not validated before the crash (the merge was undone above): its commit
+            // stands, so it merges again, behind its gates, without running its agent again.
+            if (s.commitSha !== null) {
+              this.emit({
+                type: 'stream-committed',
+                streamId: s.id,
+                sha: s.commitSha,
+                changedFiles: s.changedFiles,
+              });
+            } else {
+              this.emit({
+                type: 'stream-interrupted',
+                streamId: s.id,
+                reason: 'merge not validated before the crash',
+              });
+            }
           }
           break;
         case 'running':
@@ -538,7 +581,19 @@ class RunEngine {
         this.#skipBlocked();
         // A run resumed without a higher budget (or one that reached it exactly) starts no agent.
         this.#checkBudget();
+        // `waves`: the wave's merges are in and nothing runs: gate them together before the next wave.
+        if (this.#unvalidated.size > 0 && inflight.size === 0 && !this.#stopping()) {
+          await this.#integration.run(0, () => this.#waveGate());
+        }
         if (!this.#interrupted && this.#stopReason === null) {
+          // A wave that failed its gate: its streams merge again (without their agents), one at a time.
+          for (const id of this.#gateEach) {
+            if (this.#status(id) !== 'committed' || inflight.has(id)) continue;
+            inflight.set(
+              id,
+              this.#runStreamSafely(id).finally(() => inflight.delete(id)),
+            );
+          }
           const start = streamsToStart({
             mode: this.options.schedule,
             maxParallel: this.options.maxParallel,
@@ -558,6 +613,7 @@ class RunEngine {
               const job = this.#runStreamSafely(id).finally(() => inflight.delete(id));
               inflight.set(id, job);
             }
+            this.#prewarmNext();
           }
         }
         if (inflight.size === 0) break;
@@ -565,6 +621,8 @@ class RunEngine {
       }
     } finally {
       this.hooks.signal?.removeEventListener('abort', onAbort);
+      // No git process may outlive the run: wait for checkouts still in progress (they never throw).
+      await Promise.all(this.#prewarmed.values());
     }
     try {
       await Promise.all([this.#syncIntegration(), autoMaintenance(this.repo)]);
@@ -673,8 +731,52 @@ class RunEngine {
         const agentDone = await this.#runAgentAttempt(stream);
         if (!agentDone) return;
       }
-      const merged = await this.#integration.run(() => this.#mergeAndGate(stream));
+      const merged = await this.#integration.run(this.#urgency.get(id) ?? 0, () =>
+        this.#mergeAndGate(stream),
+      );
       if (merged !== 'retry') return;
+    }
+  }
+
+  /**
+   * Checks out worktrees for streams that will start next: not started, every dependency already
+   * running or done, at most `maxParallel` of them waiting at a time. Runs in the background behind
+   * every other worktree command; a failure only means the stream makes its worktree when it starts.
+   */
+  #prewarmNext(): void {
+    if (this.#stopping() || this.#stopReason !== null) return;
+    let waiting = 0;
+    for (const id of this.#prewarmed.keys()) if (this.#status(id) === 'pending') waiting += 1;
+    for (const s of this.#byUrgency) {
+      if (waiting >= this.options.maxParallel) return;
+      const st = this.#run.streams[s.id];
+      if (st?.status !== 'pending' || st.attempts > 0 || this.#prewarmed.has(s.id)) continue;
+      if (!s.deps.every((d) => ['running', 'committed', 'merged'].includes(this.#status(d)))) continue;
+      const worktree = this.paths.streamWorktree(s.id);
+      const branch = streamBranchName(this.runId, s.id);
+      const green = this.#run.greenSha;
+      const urgency = this.#urgency.get(s.id) ?? 0;
+      waiting += 1;
+      this.#prewarmed.set(
+        s.id,
+        exists(worktree).then(async (present) => {
+          if (present) return false;
+          try {
+            // Behind any worktree a starting stream needs now.
+            await addWorktreeAt(
+              this.repo,
+              worktree,
+              branch,
+              green,
+              'reset',
+              this.#schedulerStreams.length + urgency,
+            );
+            return true;
+          } catch {
+            return false;
+          }
+        }),
+      );
     }
   }
 
@@ -682,7 +784,22 @@ class RunEngine {
    * Makes `worktree` a clean checkout of `branch`; with `freshFrom`, first points the branch there
    * (a fresh start from the integration tip) instead of continuing it.
    */
-  async #prepareStreamWorktree(worktree: string, branch: string, freshFrom: string | null): Promise<void> {
+  async #prepareStreamWorktree(
+    id: string,
+    worktree: string,
+    branch: string,
+    freshFrom: string | null,
+  ): Promise<void> {
+    const prewarmed = this.#prewarmed.get(id);
+    if (freshFrom !== null && prewarmed !== undefined) {
+      this.#prewarmed.delete(id);
+      this.#prewarmNeeded.add(id);
+      // Checked out ahead of time and untouched since: move its branch and files to `freshFrom`.
+      if (await prewarmed) {
+        await moveWorktree(worktree, freshFrom);
+        return;
+      }
+    }
     if (freshFrom === null || (await exists(worktree))) {
       if (freshFrom !== null) await setBranch(this.repo, branch, freshFrom);
       await this.#ensureWorktree(worktree, branch);
@@ -691,7 +808,7 @@ class RunEngine {
     // The usual case: branch and worktree in one git call. A stale registration (its directory deleted
     // by hand) makes it fail without changing anything; the slow path prunes it.
     try {
-      await addWorktreeAt(this.repo, worktree, branch, freshFrom, 'reset');
+      await addWorktreeAt(this.repo, worktree, branch, freshFrom, 'reset', this.#urgency.get(id) ?? 0);
     } catch {
       await setBranch(this.repo, branch, freshFrom);
       await this.#ensureWorktree(worktree, branch);
@@ -748,7 +865,7 @@ class RunEngine {
     // The prompt files are written while git prepares the worktree (often queued behind other streams').
     const [prompt] = await Promise.all([
       writePrompt(),
-      this.#prepareStreamWorktree(worktree, branch, continuesBranch ? null : tip),
+      this.#prepareStreamWorktree(id, worktree, branch, continuesBranch ? null : tip),
     ]);
     const promptFile = path.join(dir, 'prompt.md');
     this.emit({ type: 'stream-started', streamId: id, attempt, branch, startSha, worktree });
@@ -939,6 +1056,63 @@ class RunEngine {
     return decision;
   }
 
+  /**
+   * `waves` mode: runs the gates of a finished wave once, on all of its merges. When they fail, the
+   * integration branch goes back to the last green commit and the wave's streams merge again one at a
+   * time, each behind its own gates (as in `dag` mode), so the stream that broke them is found and
+   * retried or failed while the others land. Holds the integration lock.
+   */
+  async #waveGate(): Promise<void> {
+    const ids = [...this.#unvalidated];
+    this.#unvalidated.clear();
+    const commands = [
+      ...new Set(ids.flatMap((id) => gateCommands(this.analysis, this.options, this.#stream(id)))),
+    ];
+    const tip = await this.#integrationTip();
+    if (commands.length > 0) {
+      await this.#syncIntegration();
+      this.emit({ type: 'validation-started', streamId: null, commands });
+      const gate = await runValidation(commands, this.paths.integrationWorktree, {
+        timeoutMs: this.options.timeoutMs,
+        signal: this.#agents.signal,
+      });
+      if (!gate.ok) {
+        const green = this.#run.greenSha;
+        await this.#resetIntegration(green);
+        if (this.#stopping()) {
+          this.emit({ type: 'integration-reset', sha: green, reason: 'interrupted during validation' });
+        } else {
+          this.emit({
+            type: 'validation-failed',
+            streamId: null,
+            command: gate.command,
+            exitCode: gate.exitCode,
+            output: gate.output,
+          });
+          this.emit({
+            type: 'integration-reset',
+            sha: green,
+            reason: `the wave's validation failed; merging ${ids.join(', ')} again one at a time to find the cause`,
+          });
+        }
+        // Back to committed: merged again (now or on resume) without running their agents again.
+        for (const id of ids) {
+          const st = this.#run.streams[id];
+          if (st?.commitSha == null) continue;
+          this.#gateEach.add(id);
+          this.emit({
+            type: 'stream-committed',
+            streamId: id,
+            sha: st.commitSha,
+            changedFiles: st.changedFiles,
+          });
+        }
+        return;
+      }
+    }
+    this.emit({ type: 'validation-passed', streamId: null, sha: tip });
+  }
+
   /** Merges a committed stream and runs its gates. Holds the integration lock. */
   async #mergeAndGate(stream: Stream): Promise<'done' | 'retry'> {
     const id = stream.id;
@@ -985,6 +1159,12 @@ class RunEngine {
         return 'retry';
       }
       this.#onStreamFailed(id, 'merge-conflict', `merge conflict with the integration branch in: ${detail}`);
+      return 'done';
+    }
+    if (this.options.schedule === 'waves' && !this.#gateEach.has(id)) {
+      // Gated with the rest of its wave (#waveGate); until then the last green commit stays put.
+      this.emit({ type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha });
+      this.#unvalidated.add(id);
       return 'done';
     }
     const commands = gateCommands(this.analysis, this.options, stream);

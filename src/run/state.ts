@@ -102,6 +102,11 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       break;
     case 'stream-committed':
       if (!stream) break;
+      if (stream.status === 'merged') {
+        // A merge undone (its wave failed validation) to be merged again.
+        stream.mergeSha = null;
+        state.mergeOrder = state.mergeOrder.filter((id) => id !== stream.id);
+      }
       stream.status = 'committed';
       stream.commitSha = event.sha;
       stream.changedFiles = event.changedFiles;

@@ -88,6 +88,11 @@ export interface LogLine {
 
 type Tone = 'ok' | 'bad' | 'warn' | 'dim' | 'plain';
 
+/** Streams merged and not yet through a gate. */
+function awaitingGate(model: LiveModel): LiveStream[] {
+  return [...model.streams.values()].filter((s) => s.status === 'merged' && s.activity !== null);
+}
+
 function streamOf(model: LiveModel, id: string): LiveStream {
   let s = model.streams.get(id);
   if (s === undefined) {
@@ -170,12 +175,21 @@ export function applyLiveEvent(model: LiveModel, event: RunEvent): LogLine[] {
       s.activity = 'merged; validating';
       return [];
     }
-    case 'validation-started':
-      if (event.streamId !== null)
-        streamOf(model, event.streamId).activity = `validating: ${event.commands.join(' && ')}`;
+    case 'validation-started': {
+      const text = `validating: ${event.commands.join(' && ')}`;
+      if (event.streamId !== null) streamOf(model, event.streamId).activity = text;
+      // A wave's gate (`waves` mode) validates every stream merged since the last one.
+      else for (const s of awaitingGate(model)) s.activity = text;
       return [];
+    }
     case 'validation-passed': {
-      if (event.streamId === null) return [];
+      if (event.streamId === null) {
+        return awaitingGate(model).map((s) => {
+          s.activity = null;
+          s.attemptStartedAt = null;
+          return { text: finishedText(s, 'merged'), tone: 'ok' as const };
+        });
+      }
       const s = streamOf(model, event.streamId);
       s.activity = null;
       s.attemptStartedAt = null;

@@ -91,6 +91,15 @@ function streamOf(repo: string, st: StatusJson, title: string) {
   return s;
 }
 
+/** The latest run's journal. */
+function runEvents(repo: string): { type: string; streamId?: string | null }[] {
+  const runs = readdirSync(path.join(repo, '.maestro', 'runs')).sort();
+  return readFileSync(path.join(repo, '.maestro', 'runs', runs.at(-1) ?? '', 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; streamId?: string | null });
+}
+
 /** Merge commits on the integration branch, by stream id, as `maestro: merge <id> (...)`. */
 function mergeCounts(repo: string, branch: string): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -230,6 +239,53 @@ describe('maestro run (built CLI)', () => {
     expect(streamOf(f.repo, st, 'After broken').status).toBe('skipped');
     const files = gitSync(f.repo, ['ls-tree', '-r', '--name-only', st.integrationBranch]).split('\n');
     expect(files).not.toContain('broken.txt');
+    f.verify();
+  });
+
+  it('waves: gates run once per wave; a wave that fails them merges again one stream at a time', async () => {
+    const phases: PhaseSpec[] = [
+      { title: 'Alpha', files: ['a.txt'] },
+      { title: 'Bravo', files: ['b.txt'] },
+      { title: 'Charlie', deps: [1], files: ['c.txt'] },
+      { title: 'Delta', deps: [1], files: ['d.txt'] },
+    ];
+    const f = fixture(phases, {
+      Bravo: { write: { 'b.txt': 'bad\n' }, writeOnRetry: { 'b.txt': 'good\n' } },
+    });
+    const gateLog = path.join(path.dirname(f.plan), 'gates.log');
+    const gate = `echo run >> '${gateLog}'; if grep -q bad b.txt 2>/dev/null; then echo "b.txt is bad" >&2; exit 1; fi`;
+    const r = await runCli([...f.runArgs, '--schedule', 'waves', '--validate', gate], f.repo);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const st = await status(f.repo);
+    expect(Object.values(st.streams).map((s) => s.status)).toEqual(['merged', 'merged', 'merged', 'merged']);
+    expect(streamOf(f.repo, st, 'Alpha').retries).toBe(0);
+    expect(streamOf(f.repo, st, 'Bravo').retries).toBe(1);
+    expect(f.agent.prompts(idOf(f.repo, 'Bravo'))[1]).toContain('b.txt is bad');
+    // Alpha's agent ran once: the failed wave put its commit back and merged it again.
+    expect(f.agent.prompts(idOf(f.repo, 'Alpha'))).toHaveLength(1);
+    const [a, b, c, d] = ['Alpha', 'Bravo', 'Charlie', 'Delta'].map((t) => idOf(f.repo, t));
+    const gates = runEvents(f.repo)
+      .filter(
+        (e) =>
+          e.type === 'validation-started' || e.type === 'validation-passed' || e.type === 'validation-failed',
+      )
+      .map((e) => `${e.type.replace('validation-', '')} ${e.streamId ?? 'wave'}`);
+    // Wave 1 together fails on Bravo's work; then Alpha and Bravo one at a time (in either order, Bravo
+    // failing once and passing on its retry); then wave 2, Charlie and Delta, behind one gate.
+    expect(gates.slice(0, 2)).toEqual(['started wave', 'failed wave']);
+    expect(gates.slice(2, -2).sort()).toEqual(
+      [`started ${a}`, `passed ${a}`, `started ${b}`, `failed ${b}`, `started ${b}`, `passed ${b}`].sort(),
+    );
+    expect(gates.slice(-2)).toEqual(['started wave', 'passed wave']);
+    // Each gate ran its command once: 5 runs for 4 streams (per-merge gates would have run 6).
+    expect(readFileSync(gateLog, 'utf8').trim().split('\n')).toHaveLength(5);
+    expect(mergeCounts(f.repo, st.integrationBranch)).toEqual({
+      [a ?? '']: 1,
+      [b ?? '']: 1,
+      [c ?? '']: 1,
+      [d ?? '']: 1,
+    });
+    expect(gitSync(f.repo, ['show', `${st.integrationBranch}:b.txt`])).toBe('good');
     f.verify();
   });
 
