@@ -21,12 +21,20 @@ export async function listRepoFiles(repo: string): Promise<string[]> {
   return [...new Set(stdout.split('\0').filter((p) => p !== ''))].sort();
 }
 
+/** Work-tree roots found so far in this process (a command asks more than once; the answer holds). */
+const rootsFound = new Map<string, string>();
+
 /** The top-level directory of the git work tree containing `dir`, or null when it is not in one. */
 export async function findRepoRoot(dir: string): Promise<string | null> {
+  const known = rootsFound.get(dir);
+  if (known !== undefined) return known;
   try {
     const { stdout } = await run('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8' });
     const root = stdout.trim();
-    return root === '' ? null : root;
+    if (root === '') return null;
+    rootsFound.set(dir, root);
+    rootsFound.set(root, root);
+    return root;
   } catch {
     // Not a repository, a bare repository, or no git at all: all mean "no repo" for analysis.
     return null;

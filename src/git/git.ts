@@ -116,9 +116,14 @@ function serialWorktreeOp<T>(work: () => Promise<T>, priority: Priority = 0): Pr
 }
 
 /** Adds a worktree at `dir` with `branch` checked out. */
-export async function addWorktree(repo: string, dir: string, branch: string): Promise<void> {
+export async function addWorktree(
+  repo: string,
+  dir: string,
+  branch: string,
+  priority: Priority = 0,
+): Promise<void> {
   await mkdir(path.dirname(dir), { recursive: true });
-  await serialWorktreeOp(() => git(repo, ['worktree', 'add', '--quiet', dir, branch]));
+  await serialWorktreeOp(() => git(repo, ['worktree', 'add', '--quiet', dir, branch]), priority);
 }
 
 /**

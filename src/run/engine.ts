@@ -17,6 +17,7 @@ import {
   changedPaths,
   commitAll,
   commitIdentityArgs,
+  createBranch,
   git,
   isAncestor,
   listWorktrees,
@@ -174,7 +175,9 @@ export async function startRun(
           writeFile(paths.options, `${JSON.stringify(options, null, 2)}\n`),
         ]),
       ),
-      addWorktreeAt(repo, paths.integrationWorktree, integrationBranch, baseSha, 'fail'),
+      // Fails when the branch exists (a reused run id). Its worktree is only needed by validation
+      // gates and at the end, so it is checked out in the background while the first agents start.
+      createBranch(repo, integrationBranch, baseSha),
     ]);
     const engine = new RunEngine(repo, runId, paths, analysis, options, hooks, null);
     engine.emit({
@@ -188,6 +191,7 @@ export async function startRun(
       integrationBranch,
       streamIds: analysis.streams.map((s) => s.id),
     });
+    engine.checkOutIntegration();
     return await engine.execute();
   } finally {
     lock.release();
@@ -321,6 +325,8 @@ class RunEngine {
    * the old value, so a stale value can only make a merge report `moved`, never lose work.
    */
   #tip: Promise<string> | null = null;
+  /** The integration worktree's checkout in progress at the start of a run (see `checkOutIntegration`). */
+  #integrationCheckout: Promise<void> | null = null;
   /** True when the integration branch moved since its worktree's files were last made to match it. */
   #integrationStale = false;
   #identity: Promise<string[]> | null = null;
@@ -454,10 +460,27 @@ class RunEngine {
   }
 
   /**
+   * Checks out the new integration branch in its worktree, in the background: after every stream
+   * start already waiting for the worktree lock, before any early checkout. Awaited before the
+   * worktree is used; a failure surfaces there.
+   */
+  checkOutIntegration(): void {
+    const checkout = addWorktree(
+      this.repo,
+      this.paths.integrationWorktree,
+      this.#run.integrationBranch,
+      this.#schedulerStreams.length,
+    );
+    checkout.catch(() => undefined); // handled where it is awaited
+    this.#integrationCheckout = checkout;
+  }
+
+  /**
    * Makes the integration worktree's files match the branch. Merges move only the branch (atomic
    * update-ref), so this runs just before something needs the files: a validation gate, the run's end.
    */
   async #syncIntegration(): Promise<void> {
+    await this.#integrationCheckout;
     if (!this.#integrationStale) return;
     await syncWorktree(this.paths.integrationWorktree);
     this.#integrationStale = false;
@@ -465,6 +488,7 @@ class RunEngine {
 
   /** Resets the integration branch and its worktree to `sha` (the last green commit). */
   async #resetIntegration(sha: string): Promise<void> {
+    await this.#integrationCheckout;
     this.#tip = null;
     await resetWorktree(this.paths.integrationWorktree, sha);
     this.#tip = Promise.resolve(sha);
@@ -740,7 +764,7 @@ class RunEngine {
 
   /**
    * Checks out worktrees for streams that will start next: not started, every dependency already
-   * running or done, at most `maxParallel` of them waiting at a time. Runs in the background behind
+   * running or done and one still running its agent, at most `maxParallel` of them waiting at a time. Runs in the background behind
    * every other worktree command; a failure only means the stream makes its worktree when it starts.
    */
   #prewarmNext(): void {
@@ -751,6 +775,8 @@ class RunEngine {
       if (waiting >= this.options.maxParallel) return;
       const st = this.#run.streams[s.id];
       if (st?.status !== 'pending' || st.attempts > 0 || this.#prewarmed.has(s.id)) continue;
+      // Worth it only while a dependency's agent still runs (the checkout then costs no waiting).
+      if (!s.deps.some((d) => this.#status(d) === 'running')) continue;
       if (!s.deps.every((d) => ['running', 'committed', 'merged'].includes(this.#status(d)))) continue;
       const worktree = this.paths.streamWorktree(s.id);
       const branch = streamBranchName(this.runId, s.id);

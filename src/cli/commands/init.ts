@@ -1,9 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { readFile, writeFile } from 'node:fs/promises';
+import { initTemplate } from '../assets.js';
 import { CliError } from '../errors.js';
-
-/** The commented example plan shipped with the package. */
-const TEMPLATE = new URL('../../../examples/init-plan.md', import.meta.url);
 
 /** `maestro init [FILE]`: writes a commented example plan that shows every construct. */
 export function registerInit(program: Command): void {
@@ -21,7 +19,7 @@ Examples:
   $ maestro analyze plan.md      # then see what Maestro understood`,
     )
     .action(async (file, options) => {
-      const text = await readFile(TEMPLATE, 'utf8');
+      const text = await readFile(initTemplate, 'utf8');
       try {
         await writeFile(file, text, { flag: options.force === true ? 'w' : 'wx' });
       } catch (error) {

@@ -3,11 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { skillSource } from '../assets.js';
 import { CliError, ExitCode } from '../errors.js';
-
-/** The skill shipped with the package (`skill/SKILL.md`; the same path from `src/` and `dist/`). */
-export const skillSource = fileURLToPath(new URL('../../../skill/SKILL.md', import.meta.url));
 
 /** Where a skill install goes: the user's Claude Code config, or the current project. */
 export type SkillScope = 'user' | 'project';
