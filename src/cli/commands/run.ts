@@ -210,7 +210,7 @@ export function registerRun(program: Command): void {
     )
     .option(
       '--validate <cmd>',
-      'extra validation command run after each merge (repeatable)',
+      'extra validation command run after each merge, or each wave with --schedule waves (repeatable)',
       collect,
       [] as string[],
     )
