@@ -648,6 +648,15 @@ class RunEngine {
       // No git process may outlive the run: wait for checkouts still in progress (they never throw).
       await Promise.all(this.#prewarmed.values());
     }
+    if (this.#unvalidated.size > 0) {
+      try {
+        await this.#integration.run(0, () => this.#undoUnvalidated());
+      } catch (error) {
+        // The journal still says merged-but-not-green; `resume` undoes those merges (see repair).
+        const message = error instanceof Error ? error.message : String(error);
+        this.emit({ type: 'note', message: `could not undo unvalidated merges: ${message}` });
+      }
+    }
     try {
       await Promise.all([this.#syncIntegration(), autoMaintenance(this.repo)]);
     } catch (error) {
@@ -1121,22 +1130,37 @@ class RunEngine {
             reason: `the wave's validation failed; merging ${ids.join(', ')} again one at a time to find the cause`,
           });
         }
-        // Back to committed: merged again (now or on resume) without running their agents again.
-        for (const id of ids) {
-          const st = this.#run.streams[id];
-          if (st?.commitSha == null) continue;
-          this.#gateEach.add(id);
-          this.emit({
-            type: 'stream-committed',
-            streamId: id,
-            sha: st.commitSha,
-            changedFiles: st.changedFiles,
-          });
-        }
+        this.#backToCommitted(ids);
         return;
       }
     }
     this.emit({ type: 'validation-passed', streamId: null, sha: tip });
+  }
+
+  /**
+   * Streams whose merges were undone (the integration branch is back on the last green commit) return
+   * to committed: merged again, now or on resume, without running their agents again.
+   */
+  #backToCommitted(ids: readonly string[]): void {
+    for (const id of ids) {
+      const st = this.#run.streams[id];
+      if (st?.commitSha == null) continue;
+      this.#gateEach.add(id);
+      this.emit({ type: 'stream-committed', streamId: id, sha: st.commitSha, changedFiles: st.changedFiles });
+    }
+  }
+
+  /**
+   * `waves` mode, when the run stops (Ctrl-C, budget, review abort) before a wave's gate: its merges
+   * are undone, so the run's state shows them as committed, which is what they are. Holds the lock.
+   */
+  async #undoUnvalidated(): Promise<void> {
+    const ids = [...this.#unvalidated];
+    this.#unvalidated.clear();
+    const green = this.#run.greenSha;
+    await this.#resetIntegration(green);
+    this.emit({ type: 'integration-reset', sha: green, reason: 'stopped before the wave was validated' });
+    this.#backToCommitted(ids);
   }
 
   /** Merges a committed stream and runs its gates. Holds the integration lock. */

@@ -330,6 +330,35 @@ describe('maestro run (built CLI)', () => {
     f.verify();
   });
 
+  it('waves: Ctrl-C before a wave is validated undoes its merges (committed, not merged); resume lands them once', async () => {
+    const phases: PhaseSpec[] = [
+      { title: 'Quick', files: ['quick.txt'] },
+      { title: 'Slow', files: ['slow.txt'] },
+      { title: 'Later', deps: [1], files: ['later.txt'] },
+    ];
+    const f = fixture(phases, { Slow: { hang: true } });
+    const cli = startCli([...f.runArgs, '--schedule', 'waves'], f.repo);
+    await cli.waitFor(/merged \(/);
+    cli.child.kill('SIGINT');
+    const r = await cli.exited;
+    expect(r.code, r.stderr + r.stdout).toBe(130);
+    const st = await status(f.repo);
+    expect(streamOf(f.repo, st, 'Quick').status).toBe('committed');
+    expect(streamOf(f.repo, st, 'Slow').status).toBe('interrupted');
+    expect(st.mergeOrder).toEqual([]);
+    const base = gitSync(f.repo, ['rev-parse', 'main']);
+    expect(gitSync(f.repo, ['rev-parse', st.integrationBranch])).toBe(base);
+    f.agent.setBehaviour({});
+    const resumed = await runCli(['resume', '--repo', f.repo], f.repo);
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    const after = await status(f.repo);
+    expect(after.status).toBe('completed');
+    expect(Object.values(mergeCounts(f.repo, after.integrationBranch))).toEqual([1, 1, 1]);
+    // Quick's agent ran once: its commit was merged again on resume.
+    expect(f.agent.prompts(idOf(f.repo, 'Quick'))).toHaveLength(1);
+    f.verify();
+  });
+
   it('survives kill -9 at several points: resume merges every stream exactly once', async () => {
     const phases: PhaseSpec[] = [
       { title: 'Base', files: ['base.txt'] },
