@@ -30,7 +30,6 @@ import {
   syncWorktree,
 } from '../git/git.js';
 import { writeMarkdownReport } from '../report/load.js';
-import { createDag, remainingCriticalPath } from '../graph/index.js';
 import { PriorityLock } from '../util/priority-lock.js';
 import { EventBus } from './events.js';
 import type { StreamExecutor } from './executor.js';
@@ -47,7 +46,13 @@ import { acquireLock, type LockOwner } from './lock.js';
 import { killProcessesUnder } from './orphans.js';
 import { outOfScopePaths } from './ownership.js';
 import { assemblePrompt, assembleRetryPrompt, type DependencyReport } from './prompt.js';
-import { currentWave, dependantsOf, streamsToStart, type SchedulerStream } from './scheduler.js';
+import {
+  currentWave,
+  dependantsOf,
+  priorityOrder,
+  streamsToStart,
+  type SchedulerStream,
+} from './scheduler.js';
 import { addUsage, applyEvent, replay } from './state.js';
 import type { RunEvent, RunEventInput, RunOptions, RunState, RunStatus, StreamStatus } from './types.js';
 import { isTerminal, unreachable } from './types.js';
@@ -278,28 +283,6 @@ function activityText(activity: Exclude<AgentActivity, { kind: 'output' } | { ki
   }
 }
 
-/**
- * Urgency per stream for the engine's locks: streams ranked by the estimated work still ahead of them
- * (their own and their longest chain of dependants), in schedule order among equals; 0 is most urgent.
- */
-function urgencyOf(
-  streams: readonly SchedulerStream[],
-  byId: ReadonlyMap<string, Stream>,
-): Map<string, number> {
-  let ahead = new Map<string, number>();
-  try {
-    const dag = createDag(streams.map((s) => ({ id: s.id, dependsOn: s.deps })));
-    ahead = remainingCriticalPath(dag, (id) => byId.get(id)?.estimate.minutes ?? 0);
-  } catch {
-    // A run only starts on an acyclic plan; should a saved analysis not be one, schedule order decides.
-  }
-  const position = new Map(streams.map((s, i) => [s.id, i]));
-  const ranked = [...streams.map((s) => s.id)].sort(
-    (a, b) => (ahead.get(b) ?? 0) - (ahead.get(a) ?? 0) || (position.get(a) ?? 0) - (position.get(b) ?? 0),
-  );
-  return new Map(ranked.map((id, i) => [id, i]));
-}
-
 /** Drives one run. Use `startRun` / `resumeRun`. */
 class RunEngine {
   state: RunState | null;
@@ -372,7 +355,13 @@ class RunEngine {
     );
     const order = [...analysis.startOrder.filter((id) => byId.has(id)), ...analysis.streams.map((s) => s.id)];
     this.#schedulerStreams = [...new Set(order)].map((id) => byId.get(id)).filter((s) => s !== undefined);
-    this.#urgency = urgencyOf(this.#schedulerStreams, this.#streams);
+    // Streams ranked by the estimated work still ahead of them (their own and their longest chain of
+    // dependants), in schedule order among equals; 0 is the most urgent.
+    const ranked = priorityOrder(
+      this.#schedulerStreams,
+      (id) => this.#streams.get(id)?.estimate.minutes ?? 0,
+    );
+    this.#urgency = new Map(ranked.map((id, i) => [id, i]));
     this.#byUrgency = [...this.#schedulerStreams].sort(
       (a, b) => (this.#urgency.get(a.id) ?? 0) - (this.#urgency.get(b.id) ?? 0),
     );
@@ -773,8 +762,9 @@ class RunEngine {
 
   /**
    * Checks out worktrees for streams that will start next: not started, every dependency already
-   * running or done and one still running its agent, at most `maxParallel` of them waiting at a time. Runs in the background behind
-   * every other worktree command; a failure only means the stream makes its worktree when it starts.
+   * running or done and one still running its agent, at most `maxParallel` of them waiting at a
+   * time. Runs in the background behind every other worktree command; a failure only means the
+   * stream makes its worktree when it starts.
    */
   #prewarmNext(): void {
     if (this.#stopping() || this.#stopReason !== null) return;
