@@ -5,6 +5,7 @@
  * the engine never calls it. The model and the frame layout are pure functions; `LiveView` wires them
  * to a `WindowedRenderer`.
  */
+import stringWidth from 'fast-string-width';
 import type { Usage } from '../agents/types.js';
 import type { RunEvent, RunStatus, StreamStatus } from '../run/types.js';
 import { unreachable } from '../run/types.js';
@@ -339,13 +340,27 @@ function paint(text: string, style: keyof typeof sgr | null, color: boolean): st
   return `\u001b[${sgr[style]}m${text}\u001b[0m`;
 }
 
-/** Cuts text to `width` code points, ending in `…` when cut. */
+/**
+ * Cuts text to `width` terminal columns, ending in `…` when cut. Columns, not characters: CJK and
+ * most emoji take two, so a plan title in Japanese must not push a line past the terminal's edge.
+ */
 export function fitWidth(text: string, width: number): string {
-  const chars = Array.from(text);
-  if (chars.length <= width) return text;
   if (width <= 0) return '';
-  return `${chars.slice(0, width - 1).join('')}…`;
+  if (stringWidth(text) <= width) return text;
+  // Whole graphemes (an emoji with its modifiers, a letter with its accents) until one more column,
+  // for the ellipsis, would not fit.
+  let out = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const w = stringWidth(segment);
+    if (used + w > width - 1) break;
+    out += segment;
+    used += w;
+  }
+  return `${out}…`;
 }
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** Columns laid out left to right, each cut to what is left of the line; styles applied after cutting. */
 function layoutLine(
@@ -360,7 +375,7 @@ function layoutLine(
     const sep = i === 0 ? '' : ' ';
     if (sep.length >= left) break;
     const text = fitWidth(cell.text, left - sep.length);
-    left -= sep.length + Array.from(text).length;
+    left -= sep.length + stringWidth(text);
     out.push(sep + paint(text, cell.style, color));
   }
   return out.join('');

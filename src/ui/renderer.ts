@@ -5,6 +5,7 @@
  * draw the window — throttled to about ten frames a second, so the terminal never shows a half-drawn
  * frame and a busy run does not flood it.
  */
+import stringWidth from 'fast-string-width';
 
 /** The parts of a TTY write stream the renderer uses (a `tty.WriteStream` fits). */
 export interface TerminalStream {
@@ -36,10 +37,9 @@ const showCursor = `${ESC}?25h`;
 const beginSync = `${ESC}?2026h`;
 const endSync = `${ESC}?2026l`;
 
-/** Visible length of a string: code points, ANSI escape sequences excluded. */
+/** Visible width of a string in terminal columns (wide characters count two), ANSI escapes excluded. */
 export function visibleLength(text: string): number {
-  // eslint-disable-next-line no-control-regex -- matching ANSI escapes is the point
-  return Array.from(text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')).length;
+  return stringWidth(text);
 }
 
 /** Rows a line of `length` visible characters takes on a terminal `columns` wide (at least one). */

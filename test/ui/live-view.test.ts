@@ -153,6 +153,20 @@ describe('live model', () => {
     expect(tests.length).toBe(49);
   });
 
+  it('keeps lines with wide characters (a Japanese title, emoji) inside the terminal too', () => {
+    const model = createLiveModel(
+      [{ id: 'db', title: 'データベース移行 🚀 とテスト', role: 'migration' }],
+      1,
+    );
+    feed(model, [[0, started('db')]]);
+    for (const columns of [20, 33, 40, 80]) {
+      const frame = layoutFrame(model, { columns, rows: 10, color: false, now: t0 + 5_000 });
+      for (const line of frame) expect(visibleLength(line)).toBeLessThanOrEqual(columns - 1);
+    }
+    const wide = layoutFrame(model, { columns: 80, rows: 10, color: false, now: t0 + 5_000 });
+    expect(wide.some((l) => l.endsWith('データベース移行 🚀 とテスト'))).toBe(true);
+  });
+
   it('keeps the window on screen: at most rows - 1 lines, the last saying how many more', () => {
     const many = Array.from({ length: 12 }, (_, i) => ({
       id: `s${String(i)}`,
@@ -209,6 +223,15 @@ describe('fitWidth and the renderer’s measures', () => {
     expect(fitWidth('abcdef', 4)).toBe('abc…');
     expect(fitWidth('abc', 4)).toBe('abc');
     expect(visibleLength('\u001b[32mabc\u001b[0m')).toBe(3);
+  });
+
+  it('counts terminal columns: wide characters and emoji take two', () => {
+    expect(visibleLength('日本語')).toBe(6);
+    expect(visibleLength('🚀 go')).toBe(5);
+    expect(fitWidth('データベース移行', 7)).toBe('データ…');
+    expect(visibleLength(fitWidth('データベース移行', 7))).toBeLessThanOrEqual(7);
+    expect(fitWidth('🚀🚀🚀', 4)).toBe('🚀…');
+    expect(fitWidth('日本', 4)).toBe('日本');
     expect(rowsTaken(0, 80)).toBe(1);
     expect(rowsTaken(81, 80)).toBe(2);
   });
