@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import type { Diagnostic } from '../plan/types.js';
-import { loadZod } from '../util/lazy.js';
+import { loadZod, once } from '../util/lazy.js';
 
 function buildPriceTableSchema() {
   const { z } = loadZod();
@@ -29,7 +29,7 @@ function buildPriceTableSchema() {
   });
 }
 
-let priceTableSchema: ReturnType<typeof buildPriceTableSchema> | undefined;
+const priceTableSchema = once(buildPriceTableSchema);
 
 /** USD per million tokens for one model. */
 export interface ModelPrice {
@@ -69,8 +69,7 @@ export const builtinPricesFile = fileURLToPath(new URL('../../data/prices.json',
 
 /** Validates parsed JSON as a price table; a `Diagnostic` (code `bad-prices`) when it is not one. */
 export function parsePriceTable(json: unknown, source: string): PriceTable | Diagnostic {
-  priceTableSchema ??= buildPriceTableSchema();
-  const result = priceTableSchema.safeParse(json);
+  const result = priceTableSchema().safeParse(json);
   if (result.success) return stripUndefined(result.data);
   return {
     severity: 'error',
@@ -110,20 +109,17 @@ export async function loadPrices(file: string = builtinPricesFile): Promise<Pric
   return parsePriceTable(json, file);
 }
 
-let builtin: Promise<PriceTable> | undefined;
-
 /**
  * The price table shipped with Maestro, read once per process. It is Maestro's own data, validated
  * against the schema by the test suite (`test/analyze/prices.test.ts`), so it is not validated again
  * here: that would load zod (~100 ms) on every start. An unreadable file is a packaging bug and throws.
  */
-export function loadBuiltinPrices(): Promise<PriceTable> {
-  builtin ??= readFile(builtinPricesFile, 'utf8').then((text) => {
+export const loadBuiltinPrices: () => Promise<PriceTable> = once(() =>
+  readFile(builtinPricesFile, 'utf8').then((text) => {
     const { aliases, models } = JSON.parse(text) as PriceTable;
     return { aliases, models };
-  });
-  return builtin;
-}
+  }),
+);
 
 /**
  * The table's model id for an alias or id, or null when unknown. Accepts the forms CLIs report:

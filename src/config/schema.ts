@@ -3,7 +3,7 @@
  * override it, and it overrides built-in defaults. `z.toJSONSchema` publishes it for editors.
  */
 import type { z } from 'zod';
-import { loadZod } from '../util/lazy.js';
+import { loadZod, once } from '../util/lazy.js';
 
 /** Agent backends a config may name. */
 export const agentNames = ['claude', 'codex', 'gemini', 'command', 'demo'] as const;
@@ -81,12 +81,8 @@ function buildConfigSchema() {
     .describe('Maestro project configuration (maestro.config.json or maestro.config.yaml)');
 }
 
-let schema: ReturnType<typeof buildConfigSchema> | undefined;
-
 /** The configuration schema, built on first use (zod loads lazily: most projects have no config file). */
-export function configSchema(): ReturnType<typeof buildConfigSchema> {
-  return (schema ??= buildConfigSchema());
-}
+export const configSchema = once(buildConfigSchema);
 
 /** A validated configuration. */
 export type MaestroConfig = z.infer<ReturnType<typeof configSchema>>;

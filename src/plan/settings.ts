@@ -4,7 +4,7 @@
  * plans carry front matter of their own (GSD's `depends_on`, Cursor's `todos`…).
  */
 import type { z } from 'zod';
-import { loadYaml, loadZod } from '../util/lazy.js';
+import { loadYaml, loadZod, once } from '../util/lazy.js';
 import type { Diagnostic } from './types.js';
 import type { MarkdownDoc } from './markdown.js';
 
@@ -51,12 +51,11 @@ function buildSchemas() {
   return { planSettingsSchema, knownKeys: new Set(Object.keys(planSettingsSchema.shape)) };
 }
 
-let schemas: ReturnType<typeof buildSchemas> | undefined;
+const schemas = once(buildSchemas);
 
 /** The plan settings schema. */
 export function planSettingsSchema(): ReturnType<typeof buildSchemas>['planSettingsSchema'] {
-  schemas ??= buildSchemas();
-  return schemas.planSettingsSchema;
+  return schemas().planSettingsSchema;
 }
 
 /** Validated settings. */
@@ -110,7 +109,7 @@ function readBlock(
     });
     return null;
   }
-  const { planSettingsSchema: schema, knownKeys } = (schemas ??= buildSchemas());
+  const { planSettingsSchema: schema, knownKeys } = schemas();
   const result = schema.safeParse(data);
   if (!result.success) {
     out.push({

@@ -56,7 +56,7 @@ import {
 import { addUsage, applyEvent, replay } from './state.js';
 import type { RunEvent, RunEventInput, RunOptions, RunState, RunStatus, StreamStatus } from './types.js';
 import { isTerminal, unreachable } from './types.js';
-import { runValidation } from './validate.js';
+import { runValidation, type ValidationResult } from './validate.js';
 
 /** An expected reason a run cannot start or resume. */
 export class RunError extends Error {
@@ -283,6 +283,9 @@ function activityText(activity: Exclude<AgentActivity, { kind: 'output' } | { ki
   }
 }
 
+/** A gate that failed. */
+type GateFailure = Extract<ValidationResult, { ok: false }>;
+
 /** Drives one run. Use `startRun` / `resumeRun`. */
 class RunEngine {
   state: RunState | null;
@@ -362,9 +365,7 @@ class RunEngine {
       (id) => this.#streams.get(id)?.estimate.minutes ?? 0,
     );
     this.#urgency = new Map(ranked.map((id, i) => [id, i]));
-    this.#byUrgency = [...this.#schedulerStreams].sort(
-      (a, b) => (this.#urgency.get(a.id) ?? 0) - (this.#urgency.get(b.id) ?? 0),
-    );
+    this.#byUrgency = ranked.map((id) => byId.get(id)).filter((s) => s !== undefined);
   }
 
   get #run(): RunState {
@@ -526,12 +527,7 @@ class RunEngine {
             // Merged but not validated before the crash (the merge was undone above): its commit
             // stands, so it merges again, behind its gates, without running its agent again.
             if (s.commitSha !== null) {
-              this.emit({
-                type: 'stream-committed',
-                streamId: s.id,
-                sha: s.commitSha,
-                changedFiles: s.changedFiles,
-              });
+              this.#backToCommitted([s.id]);
             } else {
               this.emit({
                 type: 'stream-interrupted',
@@ -1093,10 +1089,29 @@ class RunEngine {
     const commands = [
       ...new Set(ids.flatMap((id) => gateCommands(this.analysis, this.options, this.#stream(id)))),
     ];
-    const tip = await this.#integrationTip();
+    const outcome = await this.#runGate(
+      null,
+      commands,
+      `the wave's validation failed; merging ${ids.join(', ')} again one at a time to find the cause`,
+    );
+    if (outcome.ok) return;
+    for (const id of ids) this.#gateEach.add(id);
+    this.#backToCommitted(ids);
+  }
+
+  /**
+   * Runs gate commands on the integration tip (a passing gate makes it the last green commit). On a
+   * failure the branch goes back to the last green commit and the journal says why; `stopped` when
+   * Ctrl-C or the budget cut the gate short. Holds the integration lock.
+   */
+  async #runGate(
+    streamId: string | null,
+    commands: readonly string[],
+    resetReason: string,
+  ): Promise<{ ok: true } | { ok: false; stopped: true } | { ok: false; stopped: false; gate: GateFailure }> {
     if (commands.length > 0) {
       await this.#syncIntegration();
-      this.emit({ type: 'validation-started', streamId: null, commands });
+      this.emit({ type: 'validation-started', streamId, commands });
       const gate = await runValidation(commands, this.paths.integrationWorktree, {
         timeoutMs: this.options.timeoutMs,
         signal: this.#agents.signal,
@@ -1106,25 +1121,21 @@ class RunEngine {
         await this.#resetIntegration(green);
         if (this.#stopping()) {
           this.emit({ type: 'integration-reset', sha: green, reason: 'interrupted during validation' });
-        } else {
-          this.emit({
-            type: 'validation-failed',
-            streamId: null,
-            command: gate.command,
-            exitCode: gate.exitCode,
-            output: gate.output,
-          });
-          this.emit({
-            type: 'integration-reset',
-            sha: green,
-            reason: `the wave's validation failed; merging ${ids.join(', ')} again one at a time to find the cause`,
-          });
+          return { ok: false, stopped: true };
         }
-        this.#backToCommitted(ids);
-        return;
+        this.emit({
+          type: 'validation-failed',
+          streamId,
+          command: gate.command,
+          exitCode: gate.exitCode,
+          output: gate.output,
+        });
+        this.emit({ type: 'integration-reset', sha: green, reason: resetReason });
+        return { ok: false, stopped: false, gate };
       }
     }
-    this.emit({ type: 'validation-passed', streamId: null, sha: tip });
+    this.emit({ type: 'validation-passed', streamId, sha: await this.#integrationTip() });
+    return { ok: true };
   }
 
   /**
@@ -1135,7 +1146,6 @@ class RunEngine {
     for (const id of ids) {
       const st = this.#run.streams[id];
       if (st?.commitSha == null) continue;
-      this.#gateEach.add(id);
       this.emit({ type: 'stream-committed', streamId: id, sha: st.commitSha, changedFiles: st.changedFiles });
     }
   }
@@ -1214,35 +1224,13 @@ class RunEngine {
       { type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha },
       commands.length > 0,
     );
-    if (commands.length === 0) {
-      this.emit({ type: 'validation-passed', streamId: id, sha: result.sha });
-      return 'done';
-    }
-    await this.#syncIntegration();
-    this.emit({ type: 'validation-started', streamId: id, commands });
-    const gate = await runValidation(commands, this.paths.integrationWorktree, {
-      timeoutMs: this.options.timeoutMs,
-      signal: this.#agents.signal,
-    });
-    if (gate.ok) {
-      this.emit({ type: 'validation-passed', streamId: id, sha: result.sha });
-      return 'done';
-    }
-    const green = run.greenSha;
-    await this.#resetIntegration(green);
-    if (this.#stopping()) {
-      this.emit({ type: 'integration-reset', sha: green, reason: 'interrupted during validation' });
+    const outcome = await this.#runGate(id, commands, `validation failed after merging ${id}`);
+    if (outcome.ok) return 'done';
+    if (outcome.stopped) {
       this.emit({ type: 'stream-interrupted', streamId: id, reason: 'interrupted during validation' });
       return 'done';
     }
-    this.emit({
-      type: 'validation-failed',
-      streamId: id,
-      command: gate.command,
-      exitCode: gate.exitCode,
-      output: gate.output,
-    });
-    this.emit({ type: 'integration-reset', sha: green, reason: `validation failed after merging ${id}` });
+    const { gate } = outcome;
     const retriesSoFar = this.#run.streams[id]?.retries ?? 0;
     if (retriesSoFar - (this.#conflictRetried.has(id) ? 1 : 0) < this.options.retries) {
       this.emit({

@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-function once<T>(load: () => T): () => T {
+/** `load`'s value, computed on the first call and kept (for libraries, and schemas built from them). */
+export function once<T>(load: () => T): () => T {
   let value: { v: T } | undefined;
   return () => (value ??= { v: load() }).v;
 }
