@@ -4,13 +4,20 @@
  */
 
 /** How a unit label was written. */
-export type LabelStyle = 'keyword' | 'id' | 'numbered';
+/**
+ * `keyword`: a known unit word (`Phase 2`); `id`: an id scheme (`T012`, `DEV-A`); `word`: any other
+ * capitalised word before an id (`Section 4`, `Checkpoint 2`, `Terminal 1`), a unit only when it repeats;
+ * `numbered`: a bare number (`3. Title`).
+ */
+export type LabelStyle = 'keyword' | 'id' | 'word' | 'numbered';
 
 /** A recognised unit label: `kind` is the keyword (`phase`, `task`…), the id prefix (`DEV`) or `numbered`. */
 export interface UnitLabel {
   readonly style: LabelStyle;
   readonly kind: string;
   readonly id: string;
+  /** The id as the plan wrote it, when `id` was prefixed to keep ids unique (`1` for `T1`). */
+  readonly localId?: string;
   readonly title: string;
 }
 
@@ -50,6 +57,12 @@ const KEYWORD_RE = new RegExp(
 );
 const ID_RE = /^([A-Z][A-Za-z]*-[A-Z0-9]+|[A-Z]{1,3}\d+[a-z]?)(?:\s*[:.)|\-—–]+\s*|\s+(?=\S)|\s*$)(.*)$/;
 const NUMBERED_RE = /^(\d+(?:\.\d+)*)(?:\.|\))?\s+(\S.*)$/;
+/** `Section 4: Title`, `Task Group 1.2 - Title`: one or two capitalised words, then an id. */
+const WORD_RE =
+  /^([A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)\s+(\d+[a-z]?(?:\.\d+)*|[A-Z](?![A-Za-z]))(?:\s*[:.)|\-—–]+\s*|\s*$)(.*)$/;
+/** Words before a number that name references or alternatives, not units of work. */
+const NOT_UNIT_WORDS =
+  /^(?:option|alternative|example|appendix|figure|fig|table|question|scenario|risk|note|level|version|release|rule|principle|constraint|assumption|decision|finding|problem|gap|concern|requirement|criterion|criteria|goal|objective|attempt|case|listing|exhibit|footnote|type|error)$/i;
 
 /** Leading/trailing decoration: emoji, status ticks, checkboxes. */
 const DECORATION_RE = /^(?:[\p{Extended_Pictographic}\p{So}✓✔✗✘☐☑]|\uFE0F|\u200D|\[[ xX✓✔]?\]|\s)+/u;
@@ -80,6 +93,15 @@ export function readUnitLabel(rawText: string): UnitLabel | null {
     const [, id = '', rest = ''] = idMatch;
     const prefix = /^[A-Za-z]+/.exec(id)?.[0] ?? id;
     return { style: 'id', kind: prefix.toUpperCase(), id, title: cleanTitle(rest) || text };
+  }
+  const word = WORD_RE.exec(text);
+  if (
+    word &&
+    !NOT_UNIT_WORDS.test(word[1] ?? '') &&
+    !NOT_UNIT_WORDS.test((word[1] ?? '').split(' ')[0] ?? '')
+  ) {
+    const [, kindWord = '', id = '', rest = ''] = word;
+    return { style: 'word', kind: kindWord.toLowerCase(), id, title: cleanTitle(rest) || text };
   }
   const numbered = NUMBERED_RE.exec(text);
   if (numbered) {

@@ -9,6 +9,8 @@ import type { MarkdownDoc } from './markdown.js';
 export interface Unit {
   /** The plan's own id (`1`, `2.1`, `DEV-A`, `#801`) or the position. */
   readonly id: string;
+  /** The id as written, when `id` carries a prefix added to keep it unique (`1` for `T1`). */
+  readonly localId?: string;
   /** Keyword or id prefix the plan used (`phase`, `task`, `DEV`, `numbered1`), or '' when none. */
   readonly kind: string;
   readonly title: string;
@@ -68,8 +70,8 @@ function compareRanks(a: number[], b: number[]): number {
   return 0;
 }
 
-/** Picks the heading group that forms the outermost repeating level of work. */
-function pickHeadingGroup(doc: MarkdownDoc): Candidate[] | null {
+/** The heading groups that could be the plan's phases, keyed by depth and unit word. */
+function headingGroups(doc: MarkdownDoc): Candidate[][] {
   const groups = new Map<string, Candidate[]>();
   for (const heading of doc.headings) {
     const label = readUnitLabel(heading.text);
@@ -81,22 +83,82 @@ function pickHeadingGroup(doc: MarkdownDoc): Candidate[] | null {
     list.push({ line: heading.line, depth: heading.depth, label });
     groups.set(key, list);
   }
+  return [...groups.values()];
+}
+
+/** The best-ranked group among `groups` with at least `minCount` members. */
+function bestGroup(groups: readonly Candidate[][], minCount: number): Candidate[] | null {
   let best: Candidate[] | null = null;
   let bestRank: number[] = [];
-  for (const minCount of [2, 1]) {
-    for (const members of groups.values()) {
-      if (members.length < minCount) continue;
-      // A lone numbered heading is too weak to call a phase list.
-      if (minCount === 1 && members[0]?.label.style === 'numbered') continue;
-      const rank = groupRank(members);
-      if (!best || compareRanks(rank, bestRank) < 0) {
-        best = members;
-        bestRank = rank;
-      }
+  for (const members of groups) {
+    if (members.length < minCount) continue;
+    const style = members[0]?.label.style;
+    // A lone numbered heading, or a lone "Section 4", is too weak to call a phase list.
+    if (members.length === 1 && (style === 'numbered' || style === 'word')) continue;
+    const rank = groupRank(members);
+    if (!best || compareRanks(rank, bestRank) < 0) {
+      best = members;
+      bestRank = rank;
     }
-    if (best) return best;
   }
-  return null;
+  return best;
+}
+
+/**
+ * Other unit words repeating at the chosen level join it (`## Phase 0`, `## Track 1…6`, `## Phase 2`):
+ * the phases are the level's units whatever each calls itself.
+ */
+function mergeSiblingGroups(groups: readonly Candidate[][], chosen: Candidate[]): Candidate[] {
+  const first = chosen[0];
+  if (!first || first.label.style === 'numbered') return chosen;
+  const siblings = groups.filter(
+    (g) =>
+      g !== chosen &&
+      g.length >= 2 &&
+      g[0]?.depth === first.depth &&
+      g[0].label.style !== 'numbered' &&
+      !GROUPING_KINDS.has(g[0].label.kind),
+  );
+  if (siblings.length === 0) return chosen;
+  return [...chosen, ...siblings.flat()].sort((a, b) => a.line - b.line);
+}
+
+/**
+ * A heading that only announces the siblings after it (`## Phase 1: Parallel tracks` followed by
+ * `## Track 1`…) holds no work: no sub-headings and a short body before a sibling of another kind.
+ */
+function dropAnnouncing(doc: MarkdownDoc, members: readonly Candidate[]): Candidate[] {
+  const kinds = new Set(members.map((m) => m.label.kind));
+  if (kinds.size < 2) return [...members];
+  return members.filter((member, i) => {
+    const next = members[i + 1];
+    const after = members[i + 2];
+    if (!next || next.label.kind === member.label.kind) return true;
+    // The announced units are several siblings of the other kind.
+    if (!after || after.label.kind !== next.label.kind) return true;
+    const index = firstAfter(doc.headings, member.line);
+    const following = doc.headings[index];
+    const hasSubHeadings = following !== undefined && following.line < next.line;
+    const bodyLines = doc.lines
+      .slice(member.line, next.line - 1)
+      .filter((l) => l.trim() !== '' && !/^\s*(?:[-*_]\s*){3,}$/.test(l)).length;
+    return hasSubHeadings || bodyLines > 3;
+  });
+}
+
+/** When ids collide across unit words, each id gets its word's initial (`P0`, `T1`, `P2`). */
+function disambiguateIds(members: readonly Candidate[]): Candidate[] {
+  const kinds = new Set(members.map((m) => m.label.kind));
+  const ids = members.map((m) => m.label.id);
+  if (kinds.size < 2 || new Set(ids).size === ids.length) return [...members];
+  const initials = new Set([...kinds].map((k) => k[0] ?? ''));
+  const prefix = (kind: string): string =>
+    initials.size === kinds.size ? (kind[0] ?? '').toUpperCase() : kind.replace(/\s+/g, '-');
+  return members.map((m) =>
+    /^[A-Za-z]/.test(m.label.id) && m.label.style === 'id'
+      ? m
+      : { ...m, label: { ...m.label, localId: m.label.id, id: prefix(m.label.kind) + m.label.id } },
+  );
 }
 
 const LIST_STEP_RE = /^(?:(T\d+|\d+(?:\.\d+)*)[.)]?\s+)/;
@@ -157,6 +219,7 @@ function fromHeadings(doc: MarkdownDoc, members: readonly Candidate[]): PhaseDra
     const end = trimEnd(doc, member.line, nextBoundary(doc, index + 1, member.depth));
     return {
       id: member.label.id,
+      ...(member.label.localId !== undefined ? { localId: member.label.localId } : {}),
       kind: member.label.kind,
       title: member.label.title,
       line: member.line,
@@ -258,12 +321,19 @@ function fromSections(doc: MarkdownDoc): PhaseDraft[] {
 
 /** Finds the plan's phases and their sub-steps. */
 export function findPhases(doc: MarkdownDoc): PhaseLayout {
-  const group = pickHeadingGroup(doc);
-  if (group) return { phases: fromHeadings(doc, group), style: 'heading' };
+  const groups = headingGroups(doc);
+  const group = bestGroup(groups, 2);
+  if (group) {
+    const members = disambiguateIds(dropAnnouncing(doc, mergeSiblingGroups(groups, group)));
+    return { phases: fromHeadings(doc, members), style: 'heading' };
+  }
   const xml = fromXmlTasks(doc);
   if (xml.length > 0) return { phases: xml, style: 'xml-task' };
   const listed = fromListItems(doc);
   if (listed.length > 0) return { phases: listed, style: 'list' };
+  // A lone unit heading (often the document's title, `# Story 3.1`) only when nothing repeats.
+  const single = bestGroup(groups, 1);
+  if (single) return { phases: fromHeadings(doc, single), style: 'heading' };
   const sections = fromSections(doc);
   if (sections.length > 0) return { phases: sections, style: 'section' };
   return { phases: [], style: 'none' };

@@ -107,7 +107,9 @@ export class RefIndex {
 
   private register(unit: Unit, ref: UnitRef): void {
     const kind = unit.kind.toLowerCase();
-    const id = unit.id;
+    // `Track 1` stays `Track 1` in the text even when its phase id became `T1`.
+    const id = unit.localId ?? unit.id;
+    this.add(unit.id, ref);
     this.add(id, ref);
     if (kind.startsWith('numbered') || kind === '') {
       for (const word of ['step', 'phase', 'task', 'part', 'stage', 'item']) this.add(word + id, ref);
