@@ -1,36 +1,23 @@
 /**
- * The run engine: creates the integration branch and worktrees, starts streams as the scheduler
- * says, commits and checks each stream's work, merges in dependency order behind validation gates,
- * and records every step in the journal so a crashed or interrupted run can resume.
+ * The run engine: the orchestration of a run. It creates the integration branch, starts stream
+ * attempts as the scheduler says (run by the executor, see `attempt.ts`), hands committed work to the
+ * merge queue (`merge-queue.ts`: merges, gates, undo), and records every step in the journal so a
+ * crashed or interrupted run can resume.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AgentActivity, AgentTask, Usage } from '../agents/types.js';
+import type { AgentActivity, AgentOutcome, AgentTask, Usage } from '../agents/types.js';
 import type { Analysis, Stream } from '../analyze/types.js';
 import {
   addExclude,
-  addWorktree,
-  addWorktreeAt,
   autoMaintenance,
   branchRefOf,
-  changedPaths,
-  commitAll,
   commitIdentityArgs,
   createBranch,
-  git,
-  isAncestor,
-  listWorktrees,
-  mergeIntoBranch,
-  moveWorktree,
-  pruneWorktrees,
-  resetWorktree,
   resolveCommit,
-  setBranch,
-  syncWorktree,
 } from '../git/git.js';
 import { writeMarkdownReport } from '../report/load.js';
-import { PriorityLock } from '../util/priority-lock.js';
 import { EventBus } from './events.js';
 import type { StreamExecutor } from './executor.js';
 import {
@@ -43,8 +30,8 @@ import {
   type RunPaths,
 } from './journal.js';
 import { acquireLock, type LockOwner } from './lock.js';
+import { gateCommands, MergeQueue, type MergeReview, type ReviewDecision } from './merge-queue.js';
 import { killProcessesUnder } from './orphans.js';
-import { outOfScopePaths } from './ownership.js';
 import { assemblePrompt, assembleRetryPrompt, type DependencyReport } from './prompt.js';
 import {
   currentWave,
@@ -56,7 +43,8 @@ import {
 import { addUsage, applyEvent, replay } from './state.js';
 import type { RunEvent, RunEventInput, RunOptions, RunState, RunStatus, StreamStatus } from './types.js';
 import { isTerminal, unreachable } from './types.js';
-import { runValidation, type ValidationResult } from './validate.js';
+
+export { gateCommands, type MergeReview, type ReviewDecision } from './merge-queue.js';
 
 /** An expected reason a run cannot start or resume. */
 export class RunError extends Error {
@@ -82,20 +70,6 @@ export interface EngineHooks {
    * dependants too); `abort` stops the run, resumable, with the stream left committed (merged on resume).
    */
   readonly reviewMerge?: (review: MergeReview) => Promise<ReviewDecision>;
-}
-
-/** A reviewer's answer before a merge. */
-export type ReviewDecision = 'approve' | 'skip' | 'abort';
-
-/** What a reviewer sees before a stream is merged. */
-export interface MergeReview {
-  readonly streamId: string;
-  readonly title: string;
-  readonly role: string;
-  /** `git diff --stat` of the stream's work against the integration branch. */
-  readonly diffStat: string;
-  /** The full diff, read on request. */
-  readonly diff: () => Promise<string>;
 }
 
 /** The result of a run (or of a resumed run). */
@@ -127,16 +101,6 @@ export function reportNameFor(analysis: Analysis, stream: Stream): string {
     analysis.roles[stream.role]?.reportName ??
     `${stream.role.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_COMPLETE.md`
   );
-}
-
-/** Every validation command that gates a stream's merge: `--validate`, the plan's, the phase's. */
-export function gateCommands(analysis: Analysis, options: RunOptions, stream: Stream): string[] {
-  const all = [
-    ...options.validate,
-    ...analysis.plan.validation.map((v) => v.command),
-    ...stream.validation.map((v) => v.command),
-  ];
-  return [...new Set(all)];
 }
 
 function lockMessage(owner: LockOwner): string {
@@ -283,54 +247,28 @@ function activityText(activity: Exclude<AgentActivity, { kind: 'output' } | { ki
   }
 }
 
-/** A gate that failed. */
-type GateFailure = Extract<ValidationResult, { ok: false }>;
-
 /** Drives one run. Use `startRun` / `resumeRun`. */
 class RunEngine {
   state: RunState | null;
   readonly #journal: Journal;
   readonly #agents = new AbortController();
-  /** Serialises work on the integration branch (merge + gate), most urgent stream first. */
-  readonly #integration = new PriorityLock();
+  /** The integration branch: merges, gates, undo. */
+  readonly #queue: MergeQueue;
   /** Each stream's urgency for the locks: 0 for the stream with the longest chain still ahead of it. */
   readonly #urgency: ReadonlyMap<string, number>;
   /** The scheduler's streams, most urgent first. */
   readonly #byUrgency: readonly SchedulerStream[];
   readonly #streams: ReadonlyMap<string, Stream>;
   readonly #schedulerStreams: readonly SchedulerStream[];
-  readonly #conflictRetried = new Set<string>();
   readonly #liveCost = new Map<string, number>();
   #interrupted = false;
   #stopReason: RunStatus | null = null;
   #approvedWave = -1;
   #reviewAborted = false;
-  /**
-   * The integration branch's tip as this engine last set or read it (null: read it from git). Only the
-   * engine moves the branch while it holds the run lock, and every move is an update-ref guarded by
-   * the old value, so a stale value can only make a merge report `moved`, never lose work.
-   */
-  #tip: Promise<string> | null = null;
-  /** The integration worktree's checkout in progress at the start of a run (see `checkOutIntegration`). */
-  #integrationCheckout: Promise<void> | null = null;
-  /** True when the integration branch moved since its worktree's files were last made to match it. */
-  #integrationStale = false;
   #identity: Promise<string[]> | null = null;
   #stateTimer: NodeJS.Timeout | null = null;
-  /**
-   * Worktrees checked out ahead of time, by stream: made while a stream's dependencies still run, so
-   * that starting it only has to bring the files up to the new integration tip (`git reset --hard`, in
-   * proportion to what changed) instead of checking out the whole repository on the critical path.
-   */
-  readonly #prewarmed = new Map<string, Promise<boolean>>();
-  /** Streams that started while their early checkout still waited for the worktree lock. */
-  readonly #prewarmNeeded = new Set<string>();
-  /** `waves` mode: streams merged since the last gate, validated together once their wave is done. */
-  readonly #unvalidated = new Set<string>();
-  /** Streams of a wave that failed its gate: merged again one at a time, each behind its own gate. */
-  readonly #gateEach = new Set<string>();
-  /** Stream commits made by this process and not merged yet: no branch can contain them. */
-  readonly #newCommits = new Set<string>();
+  /** Streams whose worktree the executor was asked to check out ahead of time (see `#prewarmNext`). */
+  readonly #prewarmed = new Set<string>();
 
   constructor(
     readonly repo: string,
@@ -366,6 +304,29 @@ class RunEngine {
     );
     this.#urgency = new Map(ranked.map((id, i) => [id, i]));
     this.#byUrgency = ranked.map((id) => byId.get(id)).filter((s) => s !== undefined);
+    this.#queue = new MergeQueue({
+      repo,
+      paths,
+      analysis,
+      options,
+      run: () => this.#run,
+      emit: (input, sync) => {
+        this.emit(input, sync);
+      },
+      stream: (id) => this.#stream(id),
+      signal: this.#agents.signal,
+      commitIdentity: () => this.#commitIdentity(),
+      streamFailed: (id, code, message) => {
+        this.#onStreamFailed(id, code, message);
+      },
+      reviewMerge: hooks.reviewMerge,
+      reviewAborted: (id) => {
+        if (this.#stopReason === null) this.#stopReason = 'stopped';
+        this.#reviewAborted = true;
+        this.emit({ type: 'note', message: `review: run aborted before merging ${id}; resumable` });
+        this.#agents.abort('abort');
+      },
+    });
   }
 
   get #run(): RunState {
@@ -431,18 +392,6 @@ class RunEngine {
     return s;
   }
 
-  #integrationTip(): Promise<string> {
-    // A promise, so streams starting together share one rev-parse.
-    this.#tip ??= git(this.repo, ['rev-parse', `refs/heads/${this.#run.integrationBranch}`]).then(
-      (out) => out.trim(),
-      (error: unknown) => {
-        this.#tip = null;
-        throw error;
-      },
-    );
-    return this.#tip;
-  }
-
   /** The commit identity arguments, looked up once per run. */
   #commitIdentity(): Promise<readonly string[]> {
     this.#identity ??= commitIdentityArgs(this.repo);
@@ -455,48 +404,7 @@ class RunEngine {
    * worktree is used; a failure surfaces there.
    */
   checkOutIntegration(): void {
-    const checkout = addWorktree(
-      this.repo,
-      this.paths.integrationWorktree,
-      this.#run.integrationBranch,
-      this.#schedulerStreams.length,
-    );
-    checkout.catch(() => undefined); // handled where it is awaited
-    this.#integrationCheckout = checkout;
-  }
-
-  /**
-   * Makes the integration worktree's files match the branch. Merges move only the branch (atomic
-   * update-ref), so this runs just before something needs the files: a validation gate, the run's end.
-   */
-  async #syncIntegration(): Promise<void> {
-    await this.#integrationCheckout;
-    if (!this.#integrationStale) return;
-    await syncWorktree(this.paths.integrationWorktree);
-    this.#integrationStale = false;
-  }
-
-  /** Resets the integration branch and its worktree to `sha` (the last green commit). */
-  async #resetIntegration(sha: string): Promise<void> {
-    await this.#integrationCheckout;
-    this.#tip = null;
-    await resetWorktree(this.paths.integrationWorktree, sha);
-    this.#tip = Promise.resolve(sha);
-    this.#integrationStale = false;
-  }
-
-  /** Ensures a worktree for `branch` at `dir` exists and is clean (recreated if it vanished). */
-  async #ensureWorktree(dir: string, branch: string): Promise<void> {
-    const registered = (await listWorktrees(this.repo)).some(
-      (w) => path.resolve(w.path) === path.resolve(dir),
-    );
-    if (registered && (await exists(dir))) {
-      await syncWorktree(dir);
-      return;
-    }
-    await rm(dir, { recursive: true, force: true });
-    await pruneWorktrees(this.repo);
-    await addWorktree(this.repo, dir, branch);
+    this.#queue.checkOut(this.#schedulerStreams.length);
   }
 
   /**
@@ -506,28 +414,15 @@ class RunEngine {
   async repair(): Promise<void> {
     const run = this.#run;
     killProcessesUnder(this.paths.worktrees);
-    const branch = run.integrationBranch;
-    if ((await resolveCommit(this.repo, `refs/heads/${branch}`)) === null)
-      await setBranch(this.repo, branch, run.greenSha);
-    await this.#ensureWorktree(this.paths.integrationWorktree, branch);
-    const tip = await this.#integrationTip();
-    if (tip !== run.greenSha) {
-      // A merge (or its gate) was cut short: undo it; the stream merges again below, exactly once.
-      await this.#resetIntegration(run.greenSha);
-      this.emit({
-        type: 'integration-reset',
-        sha: run.greenSha,
-        reason: 'resume: undo an unvalidated merge',
-      });
-    }
+    await this.#queue.repair();
     for (const s of Object.values(run.streams)) {
       switch (s.status) {
         case 'merged':
-          if (s.mergeSha !== null && !(await isAncestor(this.repo, s.mergeSha, run.greenSha))) {
+          if (s.mergeSha !== null && !(await this.#queue.isValidated(s.mergeSha))) {
             // Merged but not validated before the crash (the merge was undone above): its commit
             // stands, so it merges again, behind its gates, without running its agent again.
             if (s.commitSha !== null) {
-              this.#backToCommitted([s.id]);
+              this.#queue.backToCommitted([s.id]);
             } else {
               this.emit({
                 type: 'stream-interrupted',
@@ -546,7 +441,7 @@ class RunEngine {
           });
           break;
         case 'committed':
-          if (s.commitSha !== null && (await isAncestor(this.repo, s.commitSha, run.greenSha))) {
+          if (s.commitSha !== null && (await this.#queue.isValidated(s.commitSha))) {
             // Merged and validated, but the journal line was lost: record it, do not merge again.
             this.emit({
               type: 'stream-merged',
@@ -591,12 +486,12 @@ class RunEngine {
         // A run resumed without a higher budget (or one that reached it exactly) starts no agent.
         this.#checkBudget();
         // `waves`: the wave's merges are in and nothing runs: gate them together before the next wave.
-        if (this.#unvalidated.size > 0 && inflight.size === 0 && !this.#stopping()) {
-          await this.#integration.run(0, () => this.#waveGate());
+        if (this.#queue.hasUnvalidated() && inflight.size === 0 && !this.#stopping()) {
+          await this.#queue.exclusive(0, () => this.#queue.waveGate());
         }
         if (!this.#interrupted && this.#stopReason === null) {
           // A wave that failed its gate: its streams merge again (without their agents), one at a time.
-          for (const id of this.#gateEach) {
+          for (const id of this.#queue.gateEachIds()) {
             if (this.#status(id) !== 'committed' || inflight.has(id)) continue;
             inflight.set(
               id,
@@ -631,11 +526,11 @@ class RunEngine {
     } finally {
       this.hooks.signal?.removeEventListener('abort', onAbort);
       // No git process may outlive the run: wait for checkouts still in progress (they never throw).
-      await Promise.all(this.#prewarmed.values());
+      await this.hooks.executor.settle?.();
     }
-    if (this.#unvalidated.size > 0) {
+    if (this.#queue.hasUnvalidated()) {
       try {
-        await this.#integration.run(0, () => this.#undoUnvalidated());
+        await this.#queue.exclusive(0, () => this.#queue.undoUnvalidated());
       } catch (error) {
         // The journal still says merged-but-not-green; `resume` undoes those merges (see repair).
         const message = error instanceof Error ? error.message : String(error);
@@ -643,7 +538,7 @@ class RunEngine {
       }
     }
     try {
-      await Promise.all([this.#syncIntegration(), autoMaintenance(this.repo)]);
+      await Promise.all([this.#queue.sync(), autoMaintenance(this.repo)]);
     } catch (error) {
       // The branch is right; only its worktree's files lag (`resume` or `git reset --hard` fixes them).
       const message = error instanceof Error ? error.message : String(error);
@@ -749,8 +644,8 @@ class RunEngine {
         const agentDone = await this.#runAgentAttempt(stream);
         if (!agentDone) return;
       }
-      const merged = await this.#integration.run(this.#urgency.get(id) ?? 0, () =>
-        this.#mergeAndGate(stream),
+      const merged = await this.#queue.exclusive(this.#urgency.get(id) ?? 0, () =>
+        this.#queue.mergeAndGate(stream),
       );
       if (merged !== 'retry') return;
     }
@@ -764,8 +659,10 @@ class RunEngine {
    */
   #prewarmNext(): void {
     if (this.#stopping() || this.#stopReason !== null) return;
+    const prepareAhead = this.hooks.executor.prepareAhead?.bind(this.hooks.executor);
+    if (prepareAhead === undefined) return;
     let waiting = 0;
-    for (const id of this.#prewarmed.keys()) if (this.#status(id) === 'pending') waiting += 1;
+    for (const id of this.#prewarmed) if (this.#status(id) === 'pending') waiting += 1;
     for (const s of this.#byUrgency) {
       if (waiting >= this.options.maxParallel) return;
       const st = this.#run.streams[s.id];
@@ -778,61 +675,9 @@ class RunEngine {
       const green = this.#run.greenSha;
       const urgency = this.#urgency.get(s.id) ?? 0;
       waiting += 1;
-      this.#prewarmed.set(
-        s.id,
-        exists(worktree).then(async (present) => {
-          if (present) return false;
-          try {
-            // Behind any worktree a starting stream needs now.
-            await addWorktreeAt(
-              this.repo,
-              worktree,
-              branch,
-              green,
-              'reset',
-              this.#schedulerStreams.length + urgency,
-            );
-            return true;
-          } catch {
-            return false;
-          }
-        }),
-      );
-    }
-  }
-
-  /**
-   * Makes `worktree` a clean checkout of `branch`; with `freshFrom`, first points the branch there
-   * (a fresh start from the integration tip) instead of continuing it.
-   */
-  async #prepareStreamWorktree(
-    id: string,
-    worktree: string,
-    branch: string,
-    freshFrom: string | null,
-  ): Promise<void> {
-    const prewarmed = this.#prewarmed.get(id);
-    if (freshFrom !== null && prewarmed !== undefined) {
-      this.#prewarmed.delete(id);
-      this.#prewarmNeeded.add(id);
-      // Checked out ahead of time and untouched since: move its branch and files to `freshFrom`.
-      if (await prewarmed) {
-        await moveWorktree(worktree, freshFrom);
-        return;
-      }
-    }
-    if (freshFrom === null || (await exists(worktree))) {
-      if (freshFrom !== null) await setBranch(this.repo, branch, freshFrom);
-      await this.#ensureWorktree(worktree, branch);
-      return;
-    }
-    // The usual case: branch and worktree in one git call. A stale registration (its directory deleted
-    // by hand) makes it fail without changing anything; the slow path prunes it.
-    try {
-      await addWorktreeAt(this.repo, worktree, branch, freshFrom, 'reset', this.#urgency.get(id) ?? 0);
-    } catch {
-      await setBranch(this.repo, branch, freshFrom);
-      await this.#ensureWorktree(worktree, branch);
+      this.#prewarmed.add(s.id);
+      // Behind any worktree a starting stream needs now.
+      prepareAhead(this.repo, worktree, branch, green, this.#schedulerStreams.length + urgency);
     }
   }
 
@@ -883,15 +728,10 @@ class RunEngine {
       await writeFile(path.join(dir, `prompt-${String(attempt)}.md`), text);
       return text;
     };
-    // The prompt files are written while git prepares the worktree (often queued behind other streams').
-    const [prompt] = await Promise.all([
-      writePrompt(),
-      this.#prepareStreamWorktree(id, worktree, branch, continuesBranch ? null : tip),
-    ]);
     const promptFile = path.join(dir, 'prompt.md');
-    this.emit({ type: 'stream-started', streamId: id, attempt, branch, startSha, worktree });
     const role = this.analysis.roles[stream.role];
-    const task: AgentTask = {
+    // The prompt files are written while git prepares the worktree (often queued behind other streams').
+    const task = writePrompt().then((prompt): AgentTask => ({
       runId: this.runId,
       streamId: id,
       streamTitle: stream.title,
@@ -907,7 +747,7 @@ class RunEngine {
       ...(this.options.streamBudgetUsd === undefined ? {} : { budgetUsd: this.options.streamBudgetUsd }),
       ...(resumeSessionId === undefined ? {} : { resumeSessionId }),
       env: {},
-    };
+    }));
     let outputs = 0;
     const onActivity = (activity: AgentActivity) => {
       if (activity.kind === 'output') {
@@ -922,40 +762,61 @@ class RunEngine {
         this.emit({ type: 'agent-activity', streamId: id, ...activityText(activity) });
       }
     };
-    const started = performance.now();
-    const outcome = await this.hooks.executor.execute(
+    // Set when the agent ends: false when its work is discarded because the run is stopping.
+    const ended = { kept: true };
+    const onAgentEnded = (outcome: AgentOutcome, durationMs: number): boolean => {
+      this.#liveCost.delete(id);
+      this.emit({
+        type: 'agent-finished',
+        streamId: id,
+        ok: outcome.ok,
+        code: outcome.ok ? 'ok' : outcome.code,
+        message: outcome.ok ? '' : outcome.message,
+        durationMs,
+        ...(outcome.sessionId === undefined ? {} : { sessionId: outcome.sessionId }),
+      });
+      if (outcome.usage.costSource !== 'none' || outcome.usage.inputTokens + outcome.usage.outputTokens > 0) {
+        this.emit({
+          type: 'agent-usage',
+          streamId: id,
+          usage: outcome.usage,
+          ...this.#usageTotals(id, outcome.usage),
+        });
+        this.#checkBudget();
+      }
+      // Work an agent finished before the budget stopped the run is kept (committed, merged on resume).
+      const keepFinishedWork = outcome.ok && !this.#interrupted && this.#stopReason === 'budget-exceeded';
+      ended.kept = !this.#agents.signal.aborted || keepFinishedWork;
+      return ended.kept;
+    };
+    const result = await this.hooks.executor.run(
       {
+        repo: this.repo,
+        streamId: id,
+        attempt,
+        branch,
+        worktree,
+        startSha,
+        continueBranch: continuesBranch,
+        priority: this.#urgency.get(id) ?? 0,
         task,
         logFile: path.join(dir, 'agent.log'),
         timeoutMs: this.options.timeoutMs,
         stallMs: this.options.stallMs,
+        commitMessage: `maestro(${id}): ${stream.title}`,
+        identity: await this.#commitIdentity(),
+        ownedPaths: stream.files.map((f) => f.path),
       },
       this.#agents.signal,
-      onActivity,
+      {
+        onStarted: () => {
+          this.emit({ type: 'stream-started', streamId: id, attempt, branch, startSha, worktree });
+        },
+        onActivity,
+        onAgentEnded,
+      },
     );
-    const durationMs = Math.round(performance.now() - started);
-    this.#liveCost.delete(id);
-    this.emit({
-      type: 'agent-finished',
-      streamId: id,
-      ok: outcome.ok,
-      code: outcome.ok ? 'ok' : outcome.code,
-      message: outcome.ok ? '' : outcome.message,
-      durationMs,
-      ...(outcome.sessionId === undefined ? {} : { sessionId: outcome.sessionId }),
-    });
-    if (outcome.usage.costSource !== 'none' || outcome.usage.inputTokens + outcome.usage.outputTokens > 0) {
-      this.emit({
-        type: 'agent-usage',
-        streamId: id,
-        usage: outcome.usage,
-        ...this.#usageTotals(id, outcome.usage),
-      });
-      this.#checkBudget();
-    }
-    // Work an agent finished before the budget stopped the run is kept (committed, merged on resume).
-    const keepFinishedWork = outcome.ok && !this.#interrupted && this.#stopReason === 'budget-exceeded';
-    if (this.#agents.signal.aborted && !keepFinishedWork) {
+    if (!ended.kept) {
       this.emit({
         type: 'stream-interrupted',
         streamId: id,
@@ -967,24 +828,30 @@ class RunEngine {
       });
       return false;
     }
-    if (!outcome.ok) {
-      this.#onStreamFailed(id, outcome.code, outcome.message);
+    if (result.kind === 'not-committed') {
+      const { outcome } = result;
+      if (!outcome.ok) this.#onStreamFailed(id, outcome.code, outcome.message);
       return false;
     }
-    await writeFile(path.join(dir, reportNameFor(this.analysis, stream)), `${outcome.report.trim()}\n`);
-    const commit = await commitAll(worktree, `maestro(${id}): ${stream.title}`, {
-      identity: await this.#commitIdentity(),
-      changedSince: startSha,
-    });
-    if (commit.committed) this.#newCommits.add(commit.sha);
-    const changed = commit.changed ?? (await changedPaths(this.repo, startSha, commit.sha));
-    this.emit({ type: 'stream-committed', streamId: id, sha: commit.sha, changedFiles: changed });
-    const outside = outOfScopePaths(
-      changed,
-      stream.files.map((f) => f.path),
+    await writeFile(
+      path.join(dir, reportNameFor(this.analysis, stream)),
+      `${result.outcome.report.trim()}\n`,
     );
+    if (result.isNew) this.#queue.noteNewCommit(result.sha);
+    this.emit({
+      type: 'stream-committed',
+      streamId: id,
+      sha: result.sha,
+      changedFiles: [...result.changedFiles],
+    });
+    const outside = result.outOfScope;
     if (outside.length > 0) {
-      this.emit({ type: 'ownership-violation', streamId: id, paths: outside, mode: this.options.ownership });
+      this.emit({
+        type: 'ownership-violation',
+        streamId: id,
+        paths: [...outside],
+        mode: this.options.ownership,
+      });
       if (this.options.ownership === 'fail') {
         this.#onStreamFailed(id, 'out-of-scope', `changed files it does not own: ${outside.join(', ')}`);
         return false;
@@ -1041,214 +908,6 @@ class RunEngine {
     this.#stopReason = 'budget-exceeded';
     this.emit({ type: 'budget-exceeded', costUsd: spent, budgetUsd: budget });
     this.#agents.abort('budget');
-  }
-
-  /** Asks the reviewer about a committed stream and acts on a skip or an abort. Holds the integration lock. */
-  async #review(
-    stream: Stream,
-    reviewMerge: NonNullable<EngineHooks['reviewMerge']>,
-    commitSha: string,
-  ): Promise<ReviewDecision> {
-    // Three dots: the stream's own changes since it forked from the integration branch.
-    const range = `${await this.#integrationTip()}...${commitSha}`;
-    const decision = await reviewMerge({
-      streamId: stream.id,
-      title: stream.title,
-      role: stream.role,
-      diffStat: await git(this.repo, ['diff', '--stat', range]),
-      diff: () => git(this.repo, ['diff', range]),
-    });
-    switch (decision) {
-      case 'approve':
-        break;
-      case 'skip':
-        // Dependants are skipped by the scheduling loop (#skipBlocked).
-        this.emit({ type: 'stream-skipped', streamId: stream.id, reason: 'skipped in review' });
-        break;
-      case 'abort':
-        if (this.#stopReason === null) this.#stopReason = 'stopped';
-        this.#reviewAborted = true;
-        this.emit({ type: 'note', message: `review: run aborted before merging ${stream.id}; resumable` });
-        this.#agents.abort('abort');
-        break;
-      default:
-        return unreachable(decision);
-    }
-    return decision;
-  }
-
-  /**
-   * `waves` mode: runs the gates of a finished wave once, on all of its merges. When they fail, the
-   * integration branch goes back to the last green commit and the wave's streams merge again one at a
-   * time, each behind its own gates (as in `dag` mode), so the stream that broke them is found and
-   * retried or failed while the others land. Holds the integration lock.
-   */
-  async #waveGate(): Promise<void> {
-    const ids = [...this.#unvalidated];
-    this.#unvalidated.clear();
-    const commands = [
-      ...new Set(ids.flatMap((id) => gateCommands(this.analysis, this.options, this.#stream(id)))),
-    ];
-    const outcome = await this.#runGate(
-      null,
-      commands,
-      `the wave's validation failed; merging ${ids.join(', ')} again one at a time to find the cause`,
-    );
-    if (outcome.ok) return;
-    for (const id of ids) this.#gateEach.add(id);
-    this.#backToCommitted(ids);
-  }
-
-  /**
-   * Runs gate commands on the integration tip (a passing gate makes it the last green commit). On a
-   * failure the branch goes back to the last green commit and the journal says why; `stopped` when
-   * Ctrl-C or the budget cut the gate short. Holds the integration lock.
-   */
-  async #runGate(
-    streamId: string | null,
-    commands: readonly string[],
-    resetReason: string,
-  ): Promise<{ ok: true } | { ok: false; stopped: true } | { ok: false; stopped: false; gate: GateFailure }> {
-    if (commands.length > 0) {
-      await this.#syncIntegration();
-      this.emit({ type: 'validation-started', streamId, commands });
-      const gate = await runValidation(commands, this.paths.integrationWorktree, {
-        timeoutMs: this.options.timeoutMs,
-        signal: this.#agents.signal,
-      });
-      if (!gate.ok) {
-        const green = this.#run.greenSha;
-        await this.#resetIntegration(green);
-        if (this.#stopping()) {
-          this.emit({ type: 'integration-reset', sha: green, reason: 'interrupted during validation' });
-          return { ok: false, stopped: true };
-        }
-        this.emit({
-          type: 'validation-failed',
-          streamId,
-          command: gate.command,
-          exitCode: gate.exitCode,
-          output: gate.output,
-        });
-        this.emit({ type: 'integration-reset', sha: green, reason: resetReason });
-        return { ok: false, stopped: false, gate };
-      }
-    }
-    this.emit({ type: 'validation-passed', streamId, sha: await this.#integrationTip() });
-    return { ok: true };
-  }
-
-  /**
-   * Streams whose merges were undone (the integration branch is back on the last green commit) return
-   * to committed: merged again, now or on resume, without running their agents again.
-   */
-  #backToCommitted(ids: readonly string[]): void {
-    for (const id of ids) {
-      const st = this.#run.streams[id];
-      if (st?.commitSha == null) continue;
-      this.emit({ type: 'stream-committed', streamId: id, sha: st.commitSha, changedFiles: st.changedFiles });
-    }
-  }
-
-  /**
-   * `waves` mode, when the run stops (Ctrl-C, budget, review abort) before a wave's gate: its merges
-   * are undone, so the run's state shows them as committed, which is what they are. Holds the lock.
-   */
-  async #undoUnvalidated(): Promise<void> {
-    const ids = [...this.#unvalidated];
-    this.#unvalidated.clear();
-    const green = this.#run.greenSha;
-    await this.#resetIntegration(green);
-    this.emit({ type: 'integration-reset', sha: green, reason: 'stopped before the wave was validated' });
-    this.#backToCommitted(ids);
-  }
-
-  /** Merges a committed stream and runs its gates. Holds the integration lock. */
-  async #mergeAndGate(stream: Stream): Promise<'done' | 'retry'> {
-    const id = stream.id;
-    const st = this.#run.streams[id];
-    if (st?.commitSha == null) return 'done';
-    if (this.#agents.signal.aborted) return 'done'; // stays committed: merged on resume
-    if (this.hooks.reviewMerge !== undefined) {
-      const decision = await this.#review(stream, this.hooks.reviewMerge, st.commitSha);
-      if (decision !== 'approve' || this.#stopping()) return 'done';
-    }
-    const run = this.#run;
-    const commitSha = st.commitSha;
-    const result = await mergeIntoBranch(
-      this.repo,
-      run.integrationBranch,
-      commitSha,
-      `maestro: merge ${id} (${stream.title})`,
-      {
-        ours: await this.#integrationTip(),
-        identity: await this.#commitIdentity(),
-        theirsIsNew: this.#newCommits.delete(commitSha),
-      },
-    );
-    if (result.ok) {
-      if (!result.alreadyMerged) this.#integrationStale = true;
-      this.#tip = Promise.resolve(result.sha);
-    } else {
-      this.#tip = null; // `moved`: read it again next time
-    }
-    if (!result.ok) {
-      const paths = result.reason === 'conflict' ? result.conflicts : [];
-      const detail = result.reason === 'conflict' ? paths.join(', ') : result.message;
-      this.emit({ type: 'merge-conflict', streamId: id, paths });
-      if (!this.#conflictRetried.has(id)) {
-        this.#conflictRetried.add(id);
-        this.emit({
-          type: 'stream-retry',
-          streamId: id,
-          attempt: st.attempts + 1,
-          reason: `merge conflict in ${detail}; retrying from the new integration tip`,
-          context: `Your previous work conflicted with work merged meanwhile by other streams, in: ${detail}.\nYou now start again from the current integration branch, which contains that work; redo your task on top of it.`,
-          fresh: true,
-        });
-        return 'retry';
-      }
-      this.#onStreamFailed(id, 'merge-conflict', `merge conflict with the integration branch in: ${detail}`);
-      return 'done';
-    }
-    if (this.options.schedule === 'waves' && !this.#gateEach.has(id)) {
-      // Gated with the rest of its wave (#waveGate); until then the last green commit stays put.
-      this.emit({ type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha });
-      this.#unvalidated.add(id);
-      return 'done';
-    }
-    const commands = gateCommands(this.analysis, this.options, stream);
-    // Without gates, both lines share one fsync (the second's): losing both to a crash is the same
-    // as crashing just after update-ref, which `repair` undoes (the tip is not the green commit).
-    this.emit(
-      { type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha },
-      commands.length > 0,
-    );
-    const outcome = await this.#runGate(id, commands, `validation failed after merging ${id}`);
-    if (outcome.ok) return 'done';
-    if (outcome.stopped) {
-      this.emit({ type: 'stream-interrupted', streamId: id, reason: 'interrupted during validation' });
-      return 'done';
-    }
-    const { gate } = outcome;
-    const retriesSoFar = this.#run.streams[id]?.retries ?? 0;
-    if (retriesSoFar - (this.#conflictRetried.has(id) ? 1 : 0) < this.options.retries) {
-      this.emit({
-        type: 'stream-retry',
-        streamId: id,
-        attempt: (this.#run.streams[id]?.attempts ?? 0) + 1,
-        reason: `validation \`${gate.command}\` failed`,
-        context: `Validation command \`${gate.command}\` failed (exit ${String(gate.exitCode)}) after your work was merged:\n\n${gate.output.slice(-8000)}`,
-        fresh: false,
-      });
-      return 'retry';
-    }
-    this.#onStreamFailed(
-      id,
-      'validation-failed',
-      `validation \`${gate.command}\` failed (exit ${String(gate.exitCode)})`,
-    );
-    return 'done';
   }
 }
 

@@ -1,46 +1,63 @@
 /**
- * Where a stream's agent runs. The scheduler decides *what* runs; a `StreamExecutor` decides *where*:
+ * Where a stream's attempts run. The scheduler decides *what* runs; a `StreamExecutor` decides *where*:
  * a local child process today, a queue worker on another machine later. All state stays in the journal.
  */
 import { runAgent } from '../agents/process.js';
-import type { AgentActivity, AgentBackend, AgentOutcome, AgentTask } from '../agents/types.js';
+import type { AgentBackend } from '../agents/types.js';
+import type { Priority } from '../util/priority-lock.js';
+import {
+  runAttempt,
+  StreamWorktrees,
+  type AttemptCallbacks,
+  type AttemptJob,
+  type AttemptResult,
+} from './attempt.js';
 
-/** One agent run for one stream attempt. */
-export interface StreamJob {
-  readonly task: AgentTask;
-  readonly logFile: string;
-  readonly timeoutMs: number;
-  readonly stallMs: number;
-}
-
-/** Runs stream jobs somewhere and reports how they ended; never rejects for expected failures. */
+/** Runs stream attempts somewhere: from the job's start commit to the attempt's commit; never rejects for expected failures. */
 export interface StreamExecutor {
-  execute(
-    job: StreamJob,
-    signal: AbortSignal,
-    onActivity: (activity: AgentActivity) => void,
-  ): Promise<AgentOutcome>;
+  /** Runs one attempt of a stream from its start commit and reports its commit (or why there is none). */
+  run(job: AttemptJob, signal: AbortSignal, callbacks: AttemptCallbacks): Promise<AttemptResult>;
+  /**
+   * A hint that a stream will likely start soon from `sha`: an executor may check its worktree out
+   * ahead of time. Optional work; ignoring it is correct.
+   */
+  prepareAhead?(repo: string, worktree: string, branch: string, sha: string, priority: Priority): void;
+  /** Waits for background work (checkouts ahead of time) to end; called when a run ends. */
+  settle?(): Promise<void>;
 }
 
-/** Runs agents as local child processes (own process group; killed as a group). */
+/** Runs attempts in local worktrees, with agents as local child processes (own process group; killed as a group). */
 export class LocalExecutor implements StreamExecutor {
+  readonly #worktrees = new StreamWorktrees();
+
   constructor(
     private readonly backend: AgentBackend,
     private readonly graceMs = 5_000,
   ) {}
 
-  execute(
-    job: StreamJob,
-    signal: AbortSignal,
-    onActivity: (activity: AgentActivity) => void,
-  ): Promise<AgentOutcome> {
-    return runAgent(this.backend, job.task, {
-      timeoutMs: job.timeoutMs,
-      stallMs: job.stallMs,
-      graceMs: this.graceMs,
+  run(job: AttemptJob, signal: AbortSignal, callbacks: AttemptCallbacks): Promise<AttemptResult> {
+    return runAttempt(
+      job,
+      this.#worktrees,
+      (task, logFile, limits, agentSignal, onActivity) =>
+        runAgent(this.backend, task, {
+          timeoutMs: limits.timeoutMs,
+          stallMs: limits.stallMs,
+          graceMs: this.graceMs,
+          signal: agentSignal,
+          onActivity,
+          logFile,
+        }),
       signal,
-      onActivity,
-      logFile: job.logFile,
-    });
+      callbacks,
+    );
+  }
+
+  prepareAhead(repo: string, worktree: string, branch: string, sha: string, priority: Priority): void {
+    this.#worktrees.prewarm(repo, worktree, branch, sha, priority);
+  }
+
+  settle(): Promise<void> {
+    return this.#worktrees.settle();
   }
 }
