@@ -17,7 +17,7 @@ export interface AgentFixture {
   readonly repo: string;
   readonly plan: string;
   readonly home: string;
-  /** Environment for `maestro`: isolated HOME, CLAUDE_CONFIG_DIR, CODEX_HOME, TMPDIR; node_modules/.bin first on PATH. */
+  /** Environment for `maestro`: isolated HOME, CLAUDE_CONFIG_DIR, CODEX_HOME, TMPDIR; the agent CLIs' bin folder first on PATH. */
   readonly env: Record<string, string>;
   /** Throws if the user's checkout changed. */
   readonly verifyCheckout: () => void;

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repo's node_modules/.bin. */
-export const binDir = fileURLToPath(new URL('../../node_modules/.bin/', import.meta.url));
+/** Where the real agent CLIs are installed (test/agents-cli, by the test set-up; see scripts/install-agent-clis.mjs). */
+export const binDir = fileURLToPath(new URL('../agents-cli/node_modules/.bin/', import.meta.url));
 
 /** A sandbox: a temp git repo (the worktree), a run dir, and a private HOME/TMPDIR. */
 export interface Sandbox {
