@@ -74,7 +74,6 @@ export interface MergeQueueHost {
 export class MergeQueue {
   /** Serialises work on the integration branch (merge + gate), most urgent stream first. */
   readonly #lock = new PriorityLock();
-  readonly #conflictRetried = new Set<string>();
   /**
    * The integration branch's tip as this queue last set or read it (null: read it from git). Only the
    * queue moves the branch while the engine holds the run lock, and every move is an update-ref guarded
@@ -356,12 +355,13 @@ export class MergeQueue {
       const paths = result.reason === 'conflict' ? result.conflicts : [];
       const detail = result.reason === 'conflict' ? paths.join(', ') : result.message;
       host.emit({ type: 'merge-conflict', streamId: id, paths });
-      if (!this.#conflictRetried.has(id)) {
-        this.#conflictRetried.add(id);
+      // One conflict retry per stream, counted in the journal so a resumed run does not grant another.
+      if (st.conflictRetries === 0) {
         host.emit({
           type: 'stream-retry',
           streamId: id,
           attempt: st.attempts + 1,
+          cause: 'conflict',
           reason: `merge conflict in ${detail}; retrying from the new integration tip`,
           context: `Your previous work conflicted with work merged meanwhile by other streams, in: ${detail}.\nYou now start again from the current integration branch, which contains that work; redo your task on top of it.`,
           fresh: true,
@@ -391,12 +391,13 @@ export class MergeQueue {
       return 'done';
     }
     const { gate } = outcome;
-    const retriesSoFar = host.run().streams[id]?.retries ?? 0;
-    if (retriesSoFar - (this.#conflictRetried.has(id) ? 1 : 0) < host.options.retries) {
+    // `--retries` bounds gate retries only; the count comes from the journal, so it survives a resume.
+    if ((host.run().streams[id]?.gateRetries ?? 0) < host.options.retries) {
       host.emit({
         type: 'stream-retry',
         streamId: id,
         attempt: (host.run().streams[id]?.attempts ?? 0) + 1,
+        cause: 'gate',
         reason: `validation \`${gate.command}\` failed`,
         context: `Validation command \`${gate.command}\` failed (exit ${String(gate.exitCode)}) after your work was merged:\n\n${gate.output.slice(-8000)}`,
         fresh: false,

@@ -13,6 +13,8 @@ export function initialStreamState(id: string): StreamState {
     status: 'pending',
     attempts: 0,
     retries: 0,
+    gateRetries: 0,
+    conflictRetries: 0,
     branch: null,
     startSha: null,
     commitSha: null,
@@ -137,6 +139,16 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
     case 'stream-retry':
       if (!stream) break;
       stream.retries += 1;
+      switch (event.cause) {
+        case 'gate':
+          stream.gateRetries += 1;
+          break;
+        case 'conflict':
+          stream.conflictRetries += 1;
+          break;
+        default:
+          return unreachable(event.cause);
+      }
       stream.retryContext = event.context;
       if (stream.status === 'merged') {
         // A merge undone by a failed gate.

@@ -71,14 +71,21 @@ export interface RunOptions {
 export type RunStatus =
   'running' | 'completed' | 'failed' | 'interrupted' | 'stopped' | 'budget-exceeded' | 'aborted';
 
+/** Why a stream is retried: its gate failed after it merged, or its merge conflicted. */
+export type RetryCause = 'gate' | 'conflict';
+
 /** One stream's state, derived from the journal. */
 export interface StreamState {
   readonly id: string;
   status: StreamStatus;
   /** Agent runs so far (1 for the first). */
   attempts: number;
-  /** Retries after a failed gate or a conflict. */
+  /** Retries after a failed gate or a conflict (`gateRetries + conflictRetries`). */
   retries: number;
+  /** Retries after a failed validation gate; `--retries` bounds these. */
+  gateRetries: number;
+  /** Retries after a merge conflict (at most one per stream). */
+  conflictRetries: number;
   branch: string | null;
   /** Integration commit the stream's branch was started from. */
   startSha: string | null;
@@ -223,6 +230,8 @@ export type RunEvent = EventBase &
         readonly type: 'stream-retry';
         readonly streamId: string;
         readonly attempt: number;
+        /** What the retry is for: a failed validation gate or a merge conflict (counted apart in the state). */
+        readonly cause: RetryCause;
         readonly reason: string;
         readonly context: string;
         /** True when the next attempt starts over from the integration tip (after a conflict). */

@@ -236,6 +236,7 @@ const timeline: [number, RunEventInput][] = [
       type: 'stream-retry',
       streamId: 's4',
       attempt: 2,
+      cause: 'gate',
       reason: 'validation failed: npm test',
       context: 'expected 3 to be 4',
       fresh: false,

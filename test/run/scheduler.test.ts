@@ -107,6 +107,7 @@ describe('state replay', () => {
         time: t,
         streamId: 's1',
         attempt: 2,
+        cause: 'gate',
         reason: 'validation',
         context: 'boom',
         fresh: false,

@@ -208,6 +208,7 @@ describe('live model', () => {
           type: 'stream-retry',
           streamId: 'migration',
           attempt: 2,
+          cause: 'gate',
           reason: 'validation `npm test` failed',
           context: '',
         },
