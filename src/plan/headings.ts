@@ -60,6 +60,9 @@ const NUMBERED_RE = /^(\d+(?:\.\d+)*)(?:\.|\))?\s+(\S.*)$/;
 /** `Section 4: Title`, `Task Group 1.2 - Title`: one or two capitalised words, then an id. */
 const WORD_RE =
   /^([A-Z][a-z]{2,}(?: [A-Z][a-z]+)?)\s+(\d+[a-z]?(?:\.\d+)*|[A-Z](?![A-Za-z]))(?:\s*[:.)|\-—–]+\s*|\s*$)(.*)$/;
+/** "After Phase 1", "Before Step 2": a heading about a unit, not a unit. */
+const CONNECTIVE_RE =
+  /^(?:after|before|until|from|with|by|for|during|since|per|into|onto|upon|the|and|or|then|when|once|see|via|post|pre)$/i;
 /** Words before a number that name references or alternatives, not units of work. */
 const NOT_UNIT_WORDS =
   /^(?:option|alternative|example|appendix|figure|fig|table|question|scenario|risk|note|level|version|release|rule|principle|constraint|assumption|decision|finding|problem|gap|concern|requirement|criterion|criteria|goal|objective|attempt|case|listing|exhibit|footnote|type|error)$/i;
@@ -95,10 +98,12 @@ export function readUnitLabel(rawText: string): UnitLabel | null {
     return { style: 'id', kind: prefix.toUpperCase(), id, title: cleanTitle(rest) || text };
   }
   const word = WORD_RE.exec(text);
+  const firstWord = (word?.[1] ?? '').split(' ')[0] ?? '';
   if (
     word &&
     !NOT_UNIT_WORDS.test(word[1] ?? '') &&
-    !NOT_UNIT_WORDS.test((word[1] ?? '').split(' ')[0] ?? '')
+    !NOT_UNIT_WORDS.test(firstWord) &&
+    !CONNECTIVE_RE.test(firstWord)
   ) {
     const [, kindWord = '', id = '', rest = ''] = word;
     return { style: 'word', kind: kindWord.toLowerCase(), id, title: cleanTitle(rest) || text };
@@ -113,7 +118,7 @@ export function readUnitLabel(rawText: string): UnitLabel | null {
 
 /** Sections that describe the plan rather than being work (recognised by their title's first words). */
 const NON_PHASE_RE =
-  /^(?:overview|context|background|introduction|intro|summary|executive summary|tl;?dr|goals?|non[- ]goals|objectives?|motivation|problem(?: statement)?|architecture|design decisions?|risks?|risk (?:register|assessment|mitigation|analysis)|rollback|testing(?: strategy| approach| plan| checklist)?$|test (?:plan|strategy)|success (?:criteria|metrics)|acceptance criteria|definition of done|open questions|questions|timeline|schedule|estimates?|effort|appendix|notes?|references?|glossary|resources|dependencies|dependency (?:graph|matrix|map)|file (?:structure|ownership|changes?|map)|files to (?:create|modify|change)|table of contents|contents|toc|conclusion|assumptions|decisions|scope|out of scope|current state|status|progress|changelog|future work|alternatives|prerequisites|requirements|format|conventions|verification|validation|checklist|deliverables|exit criteria|outcome|done when|implementation (?:strategy|order|notes)|execution (?:strategy|order|model|handoff|timeline)|parallelization|self[- ]review|review|todo|tasks?$|plan$|vision|metrics|monitoring|security considerations|open issues|faq|related|see also|benefits|post[- ]migration|critical fixes|code review)\b/i;
+  /^(?:overview|context|background|introduction|intro|summary|executive summary|tl;?dr|goals?|non[- ]goals|objectives?|motivation|problem(?: statement)?|architecture|design decisions?|risks?|risk (?:register|assessment|mitigation|analysis)|rollback|testing(?: strategy| approach| plan| checklist)?$|test (?:plan|strategy)|success (?:criteria|metrics)|acceptance criteria|definition of done|open questions|questions|timeline|schedule|estimates?|effort|appendix|notes?|references?|glossary|resources|dependencies|dependency (?:graph|matrix|map)|file (?:structure|ownership|changes?|map)|files to (?:create|modify|change)|table of contents|contents|toc|conclusion|assumptions|decisions|scope|out of scope|current state|status|progress|changelog|future work|alternatives?|prerequisites|requirements|format|conventions|verification|validation|checklist|deliverables|exit criteria|outcome|done when|implementation (?:strategy|order|notes)|execution (?:strategy|order|model|handoff|timeline)|parallelization|self[- ]review|review|todo|tasks?$|plan$|vision|metrics|monitoring|security considerations|open issues|faq|related|see also|benefits|post[- ]migration|critical fixes|code review)\b/i;
 
 /** True when a section title names a non-work section (Overview, Risks, Rollback…). */
 export function isNonPhaseTitle(title: string): boolean {

@@ -3,9 +3,18 @@
  * Pipeline: guards → markdown-it blocks → phases → files → references → dependencies → settings overrides →
  * extras (validation, hints, critical fixes).
  */
-import type { Diagnostic, Phase, PlanFile, ParseResult, Plan, PlanSettings } from './types.js';
+import type {
+  DependencyEdge,
+  Diagnostic,
+  Phase,
+  PlanFile,
+  ParseResult,
+  Plan,
+  PlanReading,
+  PlanSettings,
+} from './types.js';
 import { readMarkdown, type MarkdownDoc } from './markdown.js';
-import { findPhases, type PhaseDraft } from './phases.js';
+import { findPhases, type PhaseAlternative, type PhaseDraft } from './phases.js';
 import { collectFiles } from './files.js';
 import { RefIndex } from './references.js';
 import { readDependencies } from './dependencies.js';
@@ -27,6 +36,14 @@ function emptyPlan(source: string, title = ''): Plan {
     dependencyRule: 'sequential',
     dependencyRuleReason: 'the plan has no phases',
     settings: {},
+    reading: {
+      phases: 'nothing: the plan was not read',
+      phaseStyle: 'none',
+      phaseLines: [],
+      subSteps: '',
+      dependencies: 'the plan has no phases',
+      edges: [],
+    },
   };
 }
 
@@ -99,6 +116,19 @@ function settingsDrafts(
     }));
 }
 
+/** The warning for a second plausible phase level, with the setting that would state it. */
+function ambiguity(source: string, construct: string, alternative: PhaseAlternative): Diagnostic {
+  return diagnostic(
+    'warning',
+    'ambiguous-phase-level',
+    source,
+    alternative.line,
+    `phases were read as ${construct}; another reading is ${alternative.description}. ` +
+      `To read the plan that way, add these lines to the front matter (or to a \`\`\`maestro block):\n` +
+      `    phaseLevel: "${alternative.phaseLevel}"`,
+  );
+}
+
 /** Makes ids unique, reporting each duplicate. */
 function uniqueIds(drafts: readonly PhaseDraft[], source: string, out: Diagnostic[]): PhaseDraft[] {
   const seen = new Set<string>();
@@ -152,7 +182,8 @@ function parseDocument(text: string, source: string, diagnostics: Diagnostic[]):
   const settingsResult = readSettings(doc, source);
   diagnostics.push(...settingsResult.diagnostics);
   const settings = settingsResult.settings;
-  const layout = findPhases(doc);
+  const layout = findPhases(doc, settings?.phaseLevel);
+  if (layout.alternative) diagnostics.push(ambiguity(source, layout.construct, layout.alternative));
   const drafts = uniqueIds(
     [...layout.phases, ...settingsDrafts(settings, settingsResult.line, layout.phases)],
     source,
@@ -200,6 +231,7 @@ function parseDocument(text: string, source: string, diagnostics: Diagnostic[]):
   diagnostics.push(...deps.diagnostics);
 
   const idToIndex = new Map(drafts.map((d, i) => [d.id, i]));
+  const settingsEdges = new Set<number>();
   const dependsOn = deps.dependsOn.map((list) => [...list]);
   const explicit = [...deps.explicit];
   let stated = deps.stated;
@@ -235,6 +267,7 @@ function parseDocument(text: string, source: string, diagnostics: Diagnostic[]):
       } else resolved.push(target);
     }
     dependsOn[i] = resolved;
+    settingsEdges.add(i);
     explicit[i] = true;
     stated = true;
     reason = 'the plan settings state the dependencies';
@@ -307,6 +340,27 @@ function parseDocument(text: string, source: string, diagnostics: Diagnostic[]):
     ...(settings?.model !== undefined ? { model: settings.model } : {}),
     ...(settings?.agent !== undefined ? { agent: settings.agent } : {}),
   };
+  const edges: DependencyEdge[] = phases.flatMap((phase, i) =>
+    phase.dependsOn.map((dep) => {
+      const d = idToIndex.get(dep) ?? -1;
+      if (!stated) return { phase: phase.id, dependsOn: dep, line: phase.line, rule: 'document order' };
+      if (settingsEdges.has(i))
+        return { phase: phase.id, dependsOn: dep, line: settingsResult.line, rule: 'the plan settings' };
+      const src = deps.sources.get(`${i}>${d}`);
+      return { phase: phase.id, dependsOn: dep, line: src?.line ?? phase.line, rule: src?.rule ?? 'stated' };
+    }),
+  );
+  const fromSettings = drafts.length - layout.phases.length;
+  const reading: PlanReading = {
+    phases:
+      `phases: ${layout.construct}` +
+      (fromSettings > 0 ? `, plus ${fromSettings} declared only in the plan settings` : ''),
+    phaseStyle: layout.style,
+    phaseLines: drafts.map((d) => d.line),
+    subSteps: layout.subSteps,
+    dependencies: `dependencies: ${stated ? 'explicit' : 'sequential'}, because ${reason}`,
+    edges,
+  };
   return {
     source,
     title: planTitle(doc),
@@ -316,6 +370,7 @@ function parseDocument(text: string, source: string, diagnostics: Diagnostic[]):
     dependencyRule: stated ? 'explicit' : 'sequential',
     dependencyRuleReason: reason,
     settings: planSettings,
+    reading,
   };
 }
 

@@ -31,6 +31,22 @@ export type PhaseStyle = 'heading' | 'xml-task' | 'list' | 'section' | 'none';
 export interface PhaseLayout {
   readonly phases: readonly PhaseDraft[];
   readonly style: PhaseStyle;
+  /** The construct that made the phases, in words, with its lines. */
+  readonly construct: string;
+  /** What the sub-steps inside the phases are, in words ('' when none). */
+  readonly subSteps: string;
+  /** Another plausible reading of the phase level, when there is one. */
+  readonly alternative: PhaseAlternative | null;
+}
+
+/** A reading the parser did not choose, and the setting that would choose it. */
+export interface PhaseAlternative {
+  /** The other reading, in words. */
+  readonly description: string;
+  /** Line where the two readings part. */
+  readonly line: number;
+  /** The `phaseLevel` value that states the other reading. */
+  readonly phaseLevel: string;
 }
 
 interface Candidate {
@@ -319,22 +335,222 @@ function fromSections(doc: MarkdownDoc): PhaseDraft[] {
   return [];
 }
 
-/** Finds the plan's phases and their sub-steps. */
-export function findPhases(doc: MarkdownDoc): PhaseLayout {
+/** `1, 2, 3` or `12, 40, 71, …` for a description. */
+function lineList(lines: readonly number[]): string {
+  const shown = lines.length > 8 ? [...lines.slice(0, 6).map(String), '…'] : lines.map(String);
+  return `line${lines.length === 1 ? '' : 's'} ${shown.join(', ')}`;
+}
+
+/** How a unit heading is written, with its id as `N`: `### Section N:`, `## U<n>`, `## N.`. */
+function headingPattern(doc: MarkdownDoc, member: Candidate): string {
+  const hashes = '#'.repeat(member.depth);
+  const { label } = member;
+  if (label.style === 'numbered') return `${hashes} N.`;
+  if (label.style === 'id') return `${hashes} ${/^[A-Za-z]+-?/.exec(label.id)?.[0] ?? ''}<n>`;
+  const text = cleanTitle(doc.headings.find((h) => h.line === member.line)?.text ?? '');
+  const id = label.localId ?? label.id;
+  const at = text.indexOf(id);
+  if (at < 0) return `${hashes} ${label.kind} N`;
+  const after = /^\s*[:.)\-—–]?/.exec(text.slice(at + id.length))?.[0].trim() ?? '';
+  return `${hashes} ${text.slice(0, at)}N${after}`;
+}
+
+/** "the 4 `### Terminal N:` headings (lines 12, 40, 71, 99)". */
+function describeHeadings(doc: MarkdownDoc, members: readonly Candidate[]): string {
+  const patterns = [...new Set(members.map((m) => headingPattern(doc, m)))];
+  return `the ${members.length} ${patterns.map((p) => `\`${p}\``).join(' / ')} heading${
+    members.length === 1 ? '' : 's'
+  } (${lineList(members.map((m) => m.line))})`;
+}
+
+/** The sub-steps found inside the phases, in words. */
+function describeSubSteps(doc: MarkdownDoc, phases: readonly PhaseDraft[]): string {
+  const kinds = new Map<string, number>();
+  for (const phase of phases)
+    for (const step of phase.subSteps) {
+      const heading = doc.headings.find((h) => h.line === step.line);
+      const label = heading ? readUnitLabel(heading.text) : null;
+      const name =
+        heading && label
+          ? `\`${headingPattern(doc, { line: step.line, depth: heading.depth, label })}\` headings`
+          : step.kind === 'T'
+            ? 'the `T<n>` list items'
+            : 'the numbered list items';
+      kinds.set(name, (kinds.get(name) ?? 0) + 1);
+    }
+  if (kinds.size === 0) return '';
+  return `${[...kinds.keys()].join(' and ')} under them are their sub-steps (their files and dependencies belong to the phase)`;
+}
+
+/** True when the heading sits under a non-work section (an appendix, the risks…). */
+function inNonWorkSection(doc: MarkdownDoc, member: Candidate): boolean {
+  for (let i = firstAfter(doc.headings, member.line) - 2; i >= 0; i--) {
+    const h = doc.headings[i];
+    if (h && h.depth < member.depth) return isNonPhaseTitle(h.text);
+  }
+  return false;
+}
+
+/** Groups that could be the phases instead: they repeat and lie outside the chosen phases. */
+function competingGroup(
+  doc: MarkdownDoc,
+  groups: readonly Candidate[][],
+  chosen: readonly Candidate[],
+  phases: readonly PhaseDraft[],
+): PhaseAlternative | null {
+  const inside = (line: number): boolean => phases.some((p) => line >= p.line && line <= p.endLine);
+  const chosenKinds = new Set(chosen.map((c) => `${c.depth}|${c.label.kind}`));
+  // Several unit words read as one level: the other reading takes only the most common one.
+  if (chosenKinds.size > 1) {
+    const chosenLines = new Set(chosen.map((c) => c.line));
+    const levelGroups = groups.filter((g) => g[0] && chosenKinds.has(`${g[0].depth}|${g[0].label.kind}`));
+    // The announcing heading's own kind is the reading a keyword-minded reader takes (`## Phase N` only).
+    const withDropped = levelGroups.find((g) => g.some((m) => !chosenLines.has(m.line)));
+    const main = withDropped ?? [...levelGroups].sort((a, b) => b.length - a.length)[0];
+    const first = main?.[0];
+    if (main && first) {
+      const dropped = main.filter((m) => !chosenLines.has(m.line));
+      const note =
+        dropped.length > 0
+          ? `, with the headings after ${dropped.map((m) => `line ${m.line}`).join(', ')} as its parts (read now as only announcing them)`
+          : '';
+      return {
+        description: `only ${describeHeadings(doc, main)}${note}`,
+        line: (dropped[0] ?? first).line,
+        phaseLevel: headingPattern(doc, first).replace(/\s*N.*$/, ''),
+      };
+    }
+  }
+  let best: Candidate[] | null = null;
+  const chosenIds = new Set(chosen.map((c) => `${c.label.kind}|${c.label.localId ?? c.label.id}`));
+  for (const g of groups) {
+    const first = g[0];
+    if (!first || g.length < 2 || chosen.includes(first) || GROUPING_KINDS.has(first.label.kind)) continue;
+    // Numbered headings around keyword units are the document's sections (the ranking's rule).
+    if (first.label.style === 'numbered' && chosen[0]?.label.style !== 'numbered') continue;
+    // The same units named again (a checklist or summary of the phases) are a recap, not another level.
+    if (g.every((m) => chosenIds.has(`${m.label.kind}|${m.label.id}`))) continue;
+    const outside = g.filter((m) => !inside(m.line) && !inNonWorkSection(doc, m));
+    if (outside.length < 2) continue;
+    if (!best || g.length > best.length) best = g;
+  }
+  if (!best?.[0]) return null;
+  return {
+    description: describeHeadings(doc, best),
+    line: best[0].line,
+    phaseLevel: headingPattern(doc, best[0]).replace(/\s*N.*$|<n>$/, ''),
+  };
+}
+
+/** Reads a `phaseLevel` setting (`"## Track"`, `"### Task"`, `"##"`) into a heading depth and unit word. */
+function parsePhaseLevel(level: string): { depth: number; word: string } | null {
+  const match = /^\s*(#{1,6})\s*([A-Za-z][\w -]*?)?\s*$/.exec(level);
+  if (!match) return null;
+  return { depth: match[1]?.length ?? 2, word: (match[2] ?? '').toLowerCase() };
+}
+
+/** The phases a `phaseLevel` setting names: headings of that depth, starting with that word. */
+function fromPhaseLevel(doc: MarkdownDoc, level: { depth: number; word: string }): PhaseDraft[] {
+  const members: Candidate[] = [];
+  for (const heading of doc.headings) {
+    if (heading.depth !== level.depth) continue;
+    const label = readUnitLabel(heading.text);
+    const text = cleanTitle(heading.text);
+    if (level.word !== '' && !text.toLowerCase().startsWith(level.word)) continue;
+    members.push({
+      line: heading.line,
+      depth: heading.depth,
+      label: label ?? { style: 'word', kind: level.word, id: String(members.length + 1), title: text },
+    });
+  }
+  const ids = members.map((m) => m.label.id);
+  const unique =
+    new Set(ids).size === ids.length
+      ? members
+      : members.map((m, i) => ({ ...m, label: { ...m.label, id: String(i + 1) } }));
+  return fromHeadings(doc, disambiguateIds(unique));
+}
+
+/** Finds the plan's phases and their sub-steps; `phaseLevel` (from settings) names the level outright. */
+export function findPhases(doc: MarkdownDoc, phaseLevel?: string): PhaseLayout {
   const groups = headingGroups(doc);
+  const level = phaseLevel === undefined ? null : parsePhaseLevel(phaseLevel);
+  if (level) {
+    const phases = fromPhaseLevel(doc, level);
+    return {
+      phases,
+      style: 'heading',
+      construct: `the ${phases.length} \`${phaseLevel?.trim() ?? ''}\` headings the plan settings name as its phases (${lineList(phases.map((p) => p.line))})`,
+      subSteps: describeSubSteps(doc, phases),
+      alternative: null,
+    };
+  }
   const group = bestGroup(groups, 2);
   if (group) {
     const members = disambiguateIds(dropAnnouncing(doc, mergeSiblingGroups(groups, group)));
-    return { phases: fromHeadings(doc, members), style: 'heading' };
+    const phases = fromHeadings(doc, members);
+    return {
+      phases,
+      style: 'heading',
+      construct: describeHeadings(doc, members),
+      subSteps: describeSubSteps(doc, phases),
+      alternative: competingGroup(doc, groups, members, phases),
+    };
   }
   const xml = fromXmlTasks(doc);
-  if (xml.length > 0) return { phases: xml, style: 'xml-task' };
+  if (xml.length > 0)
+    return {
+      phases: xml,
+      style: 'xml-task',
+      construct: `the ${xml.length} \`<task>\` elements (${lineList(xml.map((p) => p.line))})`,
+      subSteps: '',
+      alternative: null,
+    };
   const listed = fromListItems(doc);
-  if (listed.length > 0) return { phases: listed, style: 'list' };
+  if (listed.length > 0) {
+    const single = bestGroup(groups, 1);
+    return {
+      phases: listed,
+      style: 'list',
+      construct: `the ${listed.length} ${listed.some((p) => p.kind !== 'numbered-item') ? 'labelled ' : ''}list items (${lineList(listed.map((p) => p.line))})`,
+      subSteps: describeSubSteps(doc, listed),
+      // A lone heading below the title (`## Story 3`) could be meant as the one phase; a lone `#` is the title.
+      alternative:
+        single?.[0] !== undefined && single[0].depth > 1
+          ? {
+              description: `${describeHeadings(doc, single)} as one phase`,
+              line: single[0].line,
+              phaseLevel: headingPattern(doc, single[0]).replace(/\s*N.*$|<n>$/, ''),
+            }
+          : null,
+    };
+  }
   // A lone unit heading (often the document's title, `# Story 3.1`) only when nothing repeats.
   const single = bestGroup(groups, 1);
-  if (single) return { phases: fromHeadings(doc, single), style: 'heading' };
+  if (single) {
+    const phases = fromHeadings(doc, single);
+    return {
+      phases,
+      style: 'heading',
+      construct: describeHeadings(doc, single),
+      subSteps: describeSubSteps(doc, phases),
+      alternative: null,
+    };
+  }
   const sections = fromSections(doc);
-  if (sections.length > 0) return { phases: sections, style: 'section' };
-  return { phases: [], style: 'none' };
+  if (sections.length > 0)
+    return {
+      phases: sections,
+      style: 'section',
+      construct: `the ${sections.length} \`${'#'.repeat(sections[0]?.depth ?? 2)}\` sections, since no heading or list item is numbered as a unit of work (${lineList(sections.map((p) => p.line))})`,
+      subSteps: describeSubSteps(doc, sections),
+      alternative: null,
+    };
+  return {
+    phases: [],
+    style: 'none',
+    construct: 'nothing: no headings or list items read as units of work',
+    subSteps: '',
+    alternative: null,
+  };
 }

@@ -38,7 +38,8 @@ export function aliasKey(text: string): string {
 
 const LIST_SEP = String.raw`\s*(?:,|&|\+|/|\band\b|\bor\b|-|–|\bto\b|\bthrough\b)\s*`;
 const ID_TOKEN = String.raw`#?\d+[a-z]?(?:\.\d+)*`;
-const STANDALONE_RE = /#\d+\b|\b[A-Z][A-Za-z]*-[A-Z0-9]+\b|\b[A-Z]{1,3}\d+[a-z]?(?:\s*[-–]\s*\d+\b)?/g;
+const STANDALONE_RE =
+  /#\d+\b|\b[A-Z]{1,3}\d+\s*[-–]\s*[A-Z]{1,3}\d+\b|\b[A-Z][A-Za-z]*-[A-Z0-9]+\b|\b[A-Z]{1,3}\d+[a-z]?(?:\s*[-–]\s*\d+\b)?/g;
 
 function normaliseTitle(text: string): string {
   return text
@@ -147,6 +148,14 @@ export class RefIndex {
     return this.keys.get(aliasKey(alias));
   }
 
+  /** `Phase 2A`, `Phase 1.3` when only `Phase 2`, `Phase 1` exist: a part of that phase, lifted to it. */
+  private lookupPart(kind: string, id: string): UnitRef | undefined {
+    const base = /^(\d+)(?:[a-z]|\.\d+)$/i.exec(id)?.[1];
+    if (base === undefined) return undefined;
+    const ref = this.lookup(kind.replace(/ /g, '') + base);
+    return ref ? { phase: ref.phase, sub: null } : undefined;
+  }
+
   /** True when `word` is a word the plan uses for its units (so `Phase 9` is a broken reference). */
   isKindWord(word: string): boolean {
     const w = word.toLowerCase().replace(/\s+/g, ' ');
@@ -164,7 +173,8 @@ export class RefIndex {
       const end = start + match[0].length;
       let any = false;
       for (const id of splitIdList(match[2] ?? '')) {
-        const ref = this.lookup(kind.replace(/ /g, '') + id) ?? this.lookup(kind + id);
+        const ref =
+          this.lookup(kind.replace(/ /g, '') + id) ?? this.lookup(kind + id) ?? this.lookupPart(kind, id);
         if (ref) {
           found.push({ ref, start, end, raw: match[0] });
           any = true;
@@ -176,7 +186,8 @@ export class RefIndex {
       const start = match.index;
       const end = start + match[0].length;
       if (overlaps(start, end)) continue;
-      const range = /^([A-Z]{1,3})(\d+)\s*[-–]\s*(\d+)$/.exec(match[0]);
+      // `T4-6` and `U1-U8` are ranges of one id scheme.
+      const range = /^([A-Z]{1,3})(\d+)\s*[-–]\s*(?:\1)?(\d+)$/.exec(match[0]);
       const aliases = range
         ? expandRange(range[2] ?? '', range[3] ?? '').map((n) => (range[1] ?? '') + n)
         : [match[0]];

@@ -35,6 +35,14 @@ function buildSchemas() {
   const planSettingsSchema = z.looseObject({
     phases: z.array(settingsPhaseSchema).optional(),
     maxParallel: z.number().int().min(1).max(64).optional(),
+    /** The heading level (and unit word) that holds the phases: `"## Track"`, `"### Task"`, `"##"`. */
+    phaseLevel: z
+      .string()
+      .regex(
+        /^\s*#{1,6}\s*(?:[A-Za-z][\w -]*)?\s*$/,
+        'write heading markers and an optional word, e.g. "## Track"',
+      )
+      .optional(),
     model: z.string().optional(),
     agent: z.string().optional(),
     validation: stringOrList.optional(),

@@ -82,6 +82,34 @@ export interface Phase {
 /** `explicit`: the plan states dependencies and only those count; `sequential`: document order. */
 export type DependencyRule = 'explicit' | 'sequential';
 
+/** One dependency edge and the statement behind it. */
+export interface DependencyEdge {
+  /** The phase that waits. */
+  readonly phase: string;
+  /** The phase it waits for. */
+  readonly dependsOn: string;
+  /** Line of the statement (for the sequential rule: the waiting phase's own line). */
+  readonly line: number;
+  /** The rule that read the statement, in words. */
+  readonly rule: string;
+}
+
+/** How the parser read the plan, so a user can see why and state otherwise. */
+export interface PlanReading {
+  /** Which construct made the phases, in words ("the 4 `### Terminal N:` headings (lines 12, 40, 71, 99)"). */
+  readonly phases: string;
+  /** How the phases were found: `heading`, `xml-task`, `list`, `section`, `settings` or `none`. */
+  readonly phaseStyle: string;
+  /** Lines of the constructs that opened the phases. */
+  readonly phaseLines: readonly number[];
+  /** What the sub-steps inside the phases are, in words, or '' when there are none. */
+  readonly subSteps: string;
+  /** Which dependency rule applied and why, in words. */
+  readonly dependencies: string;
+  /** Every dependency edge with the line that stated it. */
+  readonly edges: readonly DependencyEdge[];
+}
+
 /** The parsed plan. */
 export interface Plan {
   /** Path of the plan file as given. */
@@ -96,6 +124,11 @@ export interface Plan {
   readonly dependencyRuleReason: string;
   /** Settings from YAML front matter or a ```maestro``` block, validated. */
   readonly settings: PlanSettings;
+  /**
+   * How the plan was read: the phase construct, the dependency rule and each edge's source.
+   * `parsePlan` always sets it; plans built by hand (tests, other tools) may leave it out.
+   */
+  readonly reading?: PlanReading;
 }
 
 /** Settings a plan may state precisely in front matter or a ```maestro``` block. */
