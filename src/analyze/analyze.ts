@@ -3,6 +3,7 @@
  * conflicts, schedule and estimates. Pure: the repository's file list, roles and prices come in
  * as data, loaded by the thin readers beside this file.
  */
+import { impliedLockfiles } from './lockfiles.js';
 import { posix } from 'node:path';
 import { loadPicomatch } from '../util/lazy.js';
 import {
@@ -266,6 +267,10 @@ export function analyzePlan(parsed: ParseResult, options: AnalyzeOptions): Analy
       roleReason: d.roleReason,
       files: d.files,
       expandedFiles: exp.files,
+      impliedFiles: impliedLockfiles(
+        [...new Set([...d.files.filter((f) => !f.glob).map((f) => f.path), ...exp.files])],
+        options.repoFiles,
+      ),
       dependsOn: streamDeps.get(d.id) ?? [],
       implicitDependsOn: implicit.get(d.id) ?? [],
       criticalFixes: d.phase.criticalFixes,

@@ -10,6 +10,7 @@ import type {
   PlanFile,
   ValidationCommand,
 } from '../plan/types.js';
+import type { ImpliedFile } from './lockfiles.js';
 
 /** A specialist role: instructions and the completion report an agent of this role writes. */
 export interface RoleDefinition {
@@ -45,6 +46,11 @@ export interface Stream {
    * against the repository (existing files only; unexpanded when there is no repository).
    */
   readonly expandedFiles: readonly string[];
+  /**
+   * Files the stream owns because of a file it owns: the lockfiles of its manifests (`package.json`
+   * → `package-lock.json`). Absent in analyses saved before lockfiles were paired.
+   */
+  readonly impliedFiles?: readonly ImpliedFile[];
   /** Stream ids this stream waits for because the plan says so. */
   readonly dependsOn: readonly string[];
   /** Stream ids this stream waits for because they share a file (serialised conflicts). */

@@ -16,6 +16,7 @@ import {
 } from '../agents/registry.js';
 import type { AgentBackend } from '../agents/types.js';
 import type { MaestroConfig } from '../config/schema.js';
+import type { SetupSpec } from '../run/setup-detect.js';
 import type { RunOptions, ScheduleMode } from '../run/types.js';
 import { CliError } from './errors.js';
 import type { LoadAnalysisOptions } from './load-analysis.js';
@@ -39,6 +40,8 @@ export interface RunFlags {
   readonly maxTurns?: number | undefined;
   readonly agentPath?: string | undefined;
   readonly mcpConfig?: readonly string[] | undefined;
+  /** `--skip-baseline` (commander's `--no-baseline` style is not used: the flag names the risk). */
+  readonly skipBaseline?: boolean | undefined;
 }
 
 /** Whether a flag was given on the command line (commander's value source), rather than left at its default. */
@@ -65,6 +68,8 @@ export function resolveRunOptions(input: {
   readonly config: MaestroConfig;
   /** The plan's (or analysis's) parallelism, used when neither the flag nor the config sets one. */
   readonly planMaxParallel: number;
+  /** The settled worktree setup (see `runSetupFor`). */
+  readonly setup?: SetupSpec;
 }): RunOptions {
   const { agent, flags, given, config } = input;
   const pick = <T>(name: string, flag: T, fromConfig: T | undefined): T =>
@@ -93,6 +98,8 @@ export function resolveRunOptions(input: {
     ...(flags.maxTurns === undefined ? {} : { maxTurns: flags.maxTurns }),
     ...(flags.agentPath === undefined ? {} : { agentPath: flags.agentPath }),
     ...(flags.mcpConfig === undefined || flags.mcpConfig.length === 0 ? {} : { mcpConfig: flags.mcpConfig }),
+    ...(input.setup === undefined ? {} : { setup: input.setup }),
+    baseline: flags.skipBaseline === true ? false : (config.baseline ?? true),
   };
 }
 

@@ -77,6 +77,22 @@ function buildConfigSchema() {
         .enum(['fail', 'warn'])
         .optional()
         .describe('Out-of-scope changes fail the stream, or only warn (`--ownership`)'),
+      setup: z
+        .union([z.string().min(1), z.array(z.string().min(1))])
+        .optional()
+        .describe(
+          'Commands run with /bin/sh -c in each worktree before its agent or first gate (`--setup`); [] turns detection from lockfiles off',
+        ),
+      teardown: z
+        .union([z.string().min(1), z.array(z.string().min(1))])
+        .optional()
+        .describe('Commands run in a worktree just before `maestro clean` removes it (`--teardown`)'),
+      baseline: z
+        .boolean()
+        .optional()
+        .describe(
+          'Run the validation commands once on the base commit before any agent starts (default true)',
+        ),
     })
     .describe('Maestro project configuration (maestro.config.json or maestro.config.yaml)');
 }

@@ -376,3 +376,49 @@ export async function addExclude(repo: string, pattern: string): Promise<void> {
   const prefix = text.length > 0 && !text.endsWith('\n') ? '\n' : '';
   await appendFile(file, `${prefix}${pattern}\n`);
 }
+
+/** Runs git with `input` on its stdin; resolves with its output whatever the exit code. */
+export function gitWithInput(cwd: string, args: readonly string[], input: string): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'git',
+      [...args],
+      { cwd, env: gitEnv(), maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error !== null && typeof error.code !== 'number') {
+          reject(new Error(`could not run git ${args.join(' ')}: ${error.message}`));
+          return;
+        }
+        resolve({ stdout, stderr, exitCode: error ? Number(error.code) : 0 });
+      },
+    );
+    child.stdin?.end(input);
+  });
+}
+
+/**
+ * The ignored entries `git clean -X` would remove (directories as `dir/`), for callers that keep
+ * some of them (a recycled worktree keeps its dependency directories).
+ */
+export async function ignoredEntries(worktree: string): Promise<string[]> {
+  const out = await git(worktree, ['clean', '-ndX']);
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith('Would remove '))
+    .map((l) => l.slice('Would remove '.length));
+}
+
+/**
+ * Points a worktree at another branch and start commit, for a new stream (`-B`: created or reset to
+ * `sha`) or a continued one (`sha` null: the branch as it is), and removes untracked files. Ignored
+ * files stay: the caller decides which of them go.
+ */
+export async function switchWorktree(worktree: string, branch: string, sha: string | null): Promise<void> {
+  await git(
+    worktree,
+    sha === null
+      ? ['checkout', '--quiet', '--force', branch]
+      : ['checkout', '--quiet', '--force', '-B', branch, sha],
+  );
+  await git(worktree, ['clean', '-fdq']);
+}

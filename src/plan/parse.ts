@@ -339,6 +339,8 @@ function parseDocument(text: string, source: string, diagnostics: Diagnostic[]):
     ...(settings?.maxParallel !== undefined ? { maxParallel: settings.maxParallel } : {}),
     ...(settings?.model !== undefined ? { model: settings.model } : {}),
     ...(settings?.agent !== undefined ? { agent: settings.agent } : {}),
+    ...(settings?.setup !== undefined ? { setup: settings.setup } : {}),
+    ...(settings?.teardown !== undefined ? { teardown: settings.teardown } : {}),
   };
   const edges: DependencyEdge[] = phases.flatMap((phase, i) =>
     phase.dependsOn.map((dep) => {

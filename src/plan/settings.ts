@@ -47,6 +47,9 @@ function buildSchemas() {
     agent: z.string().optional(),
     validation: stringOrList.optional(),
     dependencyRule: z.enum(['explicit', 'sequential']).optional(),
+    // Worktree setup and teardown commands (`[]` turns detection off); see run/setup-detect.ts.
+    setup: stringOrList.optional(),
+    teardown: stringOrList.optional(),
     criticalFixes: z
       .array(
         z.union([

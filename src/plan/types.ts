@@ -136,6 +136,10 @@ export interface PlanSettings {
   readonly maxParallel?: number;
   readonly model?: string;
   readonly agent?: string;
+  /** Worktree setup commands (`setup:`); an empty list turns setup detection off. */
+  readonly setup?: readonly string[];
+  /** Commands run in a worktree before it is removed (`teardown:`). */
+  readonly teardown?: readonly string[];
 }
 
 /** The parser's result: a plan (possibly partial) and everything it could not interpret. */

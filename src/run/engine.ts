@@ -805,7 +805,8 @@ class RunEngine {
         stallMs: this.options.stallMs,
         commitMessage: `maestro(${id}): ${stream.title}`,
         identity: await this.#commitIdentity(),
-        ownedPaths: stream.files.map((f) => f.path),
+        // Lockfiles go with their manifests (`npm install --save x` rewrites both).
+        ownedPaths: [...stream.files.map((f) => f.path), ...(stream.impliedFiles ?? []).map((f) => f.path)],
       },
       this.#agents.signal,
       {

@@ -1,5 +1,5 @@
 /**
- * The run directory on disk: `<repo>/.maestro/runs/<run-id>/` with the append-only journal
+ * The run directory on disk: `<repo>/.maestro/runs/<run-id>/` (worktrees live elsewhere: `worktrees.ts`) with the append-only journal
  * (`events.jsonl`, fdatasync'd as lines are appended), `state.json` (written atomically: temp file + rename),
  * the saved analysis and options, and per stream its prompt, agent log and completion report.
  */
@@ -7,6 +7,7 @@ import { closeSync, fdatasyncSync, fsyncSync, openSync, writeSync } from 'node:f
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunEvent, RunState } from './types.js';
+import { worktreeRootFile, worktreeRootOf } from './worktrees.js';
 
 /** `<repo>/.maestro` */
 export function maestroDir(repo: string): string {
@@ -25,7 +26,10 @@ export interface RunPaths {
   readonly state: string;
   readonly analysis: string;
   readonly options: string;
+  /** The run's worktree root, outside the user's checkout (see `worktrees.ts`). */
   readonly worktrees: string;
+  /** The file in the run directory that records `worktrees`. */
+  readonly worktreesFile: string;
   readonly integrationWorktree: string;
   streamDir(streamId: string): string;
   streamWorktree(streamId: string): string;
@@ -34,7 +38,7 @@ export interface RunPaths {
 /** Where a run keeps its files. */
 export function runPaths(repo: string, runId: string): RunPaths {
   const dir = path.join(runsDir(repo), runId);
-  const worktrees = path.join(dir, 'worktrees');
+  const worktrees = worktreeRootOf(dir, repo, runId);
   return {
     dir,
     journal: path.join(dir, 'events.jsonl'),
@@ -42,6 +46,7 @@ export function runPaths(repo: string, runId: string): RunPaths {
     analysis: path.join(dir, 'analysis.json'),
     options: path.join(dir, 'options.json'),
     worktrees,
+    worktreesFile: path.join(dir, worktreeRootFile),
     integrationWorktree: path.join(worktrees, '_integration'),
     streamDir: (id) => path.join(dir, 'streams', id),
     streamWorktree: (id) => path.join(worktrees, id),
@@ -127,10 +132,11 @@ export async function writeState(paths: RunPaths, state: RunState): Promise<void
   await writeFileAtomic(paths.state, `${JSON.stringify(state, null, 2)}\n`);
 }
 
-/** Creates the run directory. */
+/** Creates the run directory and records where its worktrees go. */
 export async function createRunDir(paths: RunPaths): Promise<void> {
   await mkdir(paths.dir, { recursive: true });
   await mkdir(path.join(paths.dir, 'streams'), { recursive: true });
+  await writeFile(paths.worktreesFile, `${paths.worktrees}\n`);
 }
 
 /** Reads a JSON file written by Maestro. */

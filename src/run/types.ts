@@ -3,6 +3,7 @@
  * All plain JSON so state crosses process (and later machine) boundaries; state is a fold of events.
  */
 import type { Usage } from '../agents/types.js';
+import type { SetupSpec } from './setup-detect.js';
 
 /**
  * A stream's life: `pending → ready → running → committed → merged`, or `failed` / `skipped`.
@@ -65,6 +66,10 @@ export interface RunOptions {
   readonly agentPath?: string;
   /** `--mcp-config` files or JSON strings passed through to Claude Code. */
   readonly mcpConfig?: readonly string[];
+  /** Setup and teardown of each worktree (`--setup`, config, plan, or detected); none when absent. */
+  readonly setup?: SetupSpec;
+  /** False (`--skip-baseline`): the validation commands are not first run on the base commit. */
+  readonly baseline?: boolean;
 }
 
 /** How a run ended (or that it is still going). */

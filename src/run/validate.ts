@@ -20,7 +20,13 @@ const maxOutput = 64 * 1024;
 export function runShell(
   command: string,
   cwd: string,
-  options: { timeoutMs: number; signal?: AbortSignal; env?: Readonly<Record<string, string>> },
+  options: {
+    timeoutMs: number;
+    signal?: AbortSignal;
+    env?: Readonly<Record<string, string>>;
+    /** Every chunk of combined output as it arrives (e.g. appended to a stream's log). */
+    onOutput?: (chunk: string) => void;
+  },
 ): Promise<{ exitCode: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', command], {
@@ -31,7 +37,9 @@ export function runShell(
     });
     let output = '';
     const add = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
+      const text = chunk.toString('utf8');
+      options.onOutput?.(text);
+      output += text;
       if (output.length > maxOutput * 2) output = output.slice(-maxOutput);
     };
     child.stdout.on('data', add);
@@ -65,7 +73,7 @@ export function runShell(
 export async function runValidation(
   commands: readonly string[],
   cwd: string,
-  options: { timeoutMs: number; signal?: AbortSignal },
+  options: { timeoutMs: number; signal?: AbortSignal; env?: Readonly<Record<string, string>> },
 ): Promise<ValidationResult> {
   for (const command of commands) {
     const r = await runShell(command, cwd, options);

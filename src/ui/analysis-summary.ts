@@ -30,8 +30,8 @@ function tokens(n: number): string {
       : String(n);
 }
 
-/** Renders the whole analysis as plain text, one section per concern. */
-export function formatAnalysisSummary(analysis: Analysis): string {
+/** Renders the whole analysis as plain text, one section per concern; `environment` lines (setup) go before the estimate. */
+export function formatAnalysisSummary(analysis: Analysis, environment: readonly string[] = []): string {
   const { plan } = analysis;
   const out: string[] = [];
   const titleById = new Map(analysis.streams.map((s) => [s.id, s.title]));
@@ -58,6 +58,13 @@ export function formatAnalysisSummary(analysis: Analysis): string {
       `  ${s.id.padEnd(idWidth)}  ${s.title}  [${s.role}, ${s.files.length} file${s.files.length === 1 ? '' : 's'}${fixes}]` +
         (deps.length > 0 ? `  ← ${deps.join(', ')}` : ''),
     );
+    const implied = s.impliedFiles ?? [];
+    if (implied.length > 0) {
+      const byManifest = new Map<string, string[]>();
+      for (const f of implied) byManifest.set(f.because, [...(byManifest.get(f.because) ?? []), f.path]);
+      const text = [...byManifest].map(([m, files]) => `${files.join(', ')} (with ${m})`).join('; ');
+      out.push(`  ${''.padEnd(idWidth)}  implied: ${text}`);
+    }
   }
   out.push('');
   out.push(`Waves (max ${analysis.maxParallel} in parallel):`);
@@ -76,6 +83,11 @@ export function formatAnalysisSummary(analysis: Analysis): string {
         `  ${c.path}: ${c.streams.join(', ')} (${c.resolution === 'serialised' ? 'serialised in plan order' : 'reported only'})`,
       );
     }
+  }
+  if (environment.length > 0) {
+    // How each worktree gets the project's dependencies (setup, .worktreeinclude).
+    out.push('');
+    out.push(...environment);
   }
   const e = analysis.estimate;
   out.push('');

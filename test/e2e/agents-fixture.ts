@@ -95,9 +95,18 @@ export function latestRunDir(repo: string): string {
   return path.join(repo, '.maestro', 'runs', latest);
 }
 
-/** Where Maestro put a stream's worktree in the latest run. */
+/** Where Maestro put a stream's worktree in the latest run: the journal's last start of the stream says. */
 export function worktreeOf(repo: string, streamId: string): string {
-  return path.join(latestRunDir(repo), 'worktrees', streamId);
+  const lines = readFileSync(path.join(latestRunDir(repo), 'events.jsonl'), 'utf8').split('\n');
+  let found: string | null = null;
+  for (const line of lines) {
+    if (line === '') continue;
+    const event = JSON.parse(line) as { type: string; streamId?: string; worktree?: string };
+    if (event.type === 'stream-started' && event.streamId === streamId && event.worktree !== undefined)
+      found = event.worktree;
+  }
+  if (found === null) throw new Error(`no stream-started event for ${streamId}`);
+  return found;
 }
 
 /** The content the stand-ins write into an owned file. */

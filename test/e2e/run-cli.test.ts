@@ -43,6 +43,7 @@ function fixture(phases: readonly PhaseSpec[], behaviour: Record<string, AgentBe
   cleanups.push(() => {
     // No stray processes: nothing may still run in the repository's worktrees.
     expect(processesUnder(repo)).toEqual([]);
+    expect(processesUnder(process.env.XDG_CACHE_HOME ?? repo)).toEqual([]);
   });
   const runArgs = [
     'run',

@@ -2,6 +2,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { formatAnalysisSummary } from '../../ui/analysis-summary.js';
 import { ExitCode, parsePositiveInt } from '../errors.js';
 import { loadAnalysis, planErrors } from '../load-analysis.js';
+import { runSetupFor, setupSummaryLines } from '../setup-options.js';
 
 /** `maestro analyze PLAN`: parse and analyse a plan; a readable summary or one JSON document. */
 export function registerAnalyze(program: Command): void {
@@ -30,8 +31,14 @@ Exit codes: 0 analysed (warnings allowed) · 1 the plan has errors · 2 usage er
     )
     .action(async (planPath, options) => {
       const analysis = await loadAnalysis(planPath, options);
+      const setup = analysis.repo === null ? null : await runSetupFor(analysis.repo, analysis, []);
       process.stdout.write(
-        options.json === true ? `${JSON.stringify(analysis, null, 2)}\n` : formatAnalysisSummary(analysis),
+        options.json === true
+          ? `${JSON.stringify(setup === null ? analysis : { ...analysis, setup }, null, 2)}\n`
+          : formatAnalysisSummary(
+              analysis,
+              setup === null || analysis.repo === null ? [] : await setupSummaryLines(setup, analysis.repo),
+            ),
       );
       process.exitCode = planErrors(analysis).length > 0 ? ExitCode.failure : ExitCode.ok;
     });

@@ -14,6 +14,9 @@ import { scheduleModes, type RunOptions, type ScheduleMode } from '../../run/typ
 import { CliError, ExitCode, parsePositiveInt } from '../errors.js';
 import { loadAnalysis, planErrors, type LoadAnalysisOptions } from '../load-analysis.js';
 import { createRunBackend, modelChoices, resolveRunOptions } from '../run-options.js';
+import { runSetupFor, setupSummaryLines } from '../setup-options.js';
+import { describeSetup } from '../../run/setup-detect.js';
+import { missingSetupTools } from '../../run/setup.js';
 import { outputModeFor, startProgress } from '../progress.js';
 
 /** Parses a positive number of minutes (fractions allowed) into milliseconds. */
@@ -259,6 +262,19 @@ export function registerRun(program: Command): void {
     .option('--max-turns <n>', 'turn limit per agent run (Claude Code)', parsePositiveInt('--max-turns'))
     .option('--agent-path <file>', 'path of the agent CLI executable (default: looked up on PATH)')
     .option(
+      '--setup <cmd>',
+      'command run in each worktree before its agent or first gate (repeatable; default: detected from the lockfile)',
+      collect,
+      [] as string[],
+    )
+    .option(
+      '--teardown <cmd>',
+      'command run in a worktree before `maestro clean` removes it (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .option('--skip-baseline', 'do not first run the validation commands on the base commit')
+    .option(
       '--mcp-config <file|json>',
       'MCP server config passed through to Claude Code (repeatable)',
       collect,
@@ -274,11 +290,19 @@ Examples:
   $ maestro run plan.md --schedule waves --validate 'npm test' --retries 2
   $ maestro run plan.md --json --yes > events.jsonl     # for CI
   $ maestro run plan.md --yes --review                   # approve, skip or abort each merge
+  $ maestro run plan.md --setup 'npm ci' --validate 'npm test' --yes
+  $ maestro run plan.md --setup 'uv sync' --teardown 'docker compose down' --yes
+
+Each worktree is set up before its agent starts: --setup, else maestro.config's setup, else the plan's,
+else the lockfile's install (package-lock.json → npm ci, uv.lock → uv sync, …; setup: [] turns it off).
+Ignored files named in .worktreeinclude (.env) are copied in first. Each agent gets its own
+MAESTRO_PORT. The validation commands first run once on the base commit (--skip-baseline skips it).
 
 On a terminal, progress is a live view (one line per running agent); in CI, in pipes, or with
 --no-live, --no-color or NO_COLOR=1, one plain line per event.
 
-The user's checkout is never touched: work happens on maestro/<run-id> in worktrees under .maestro/runs/.
+The user's checkout is never touched: work happens on maestro/<run-id> in worktrees under
+$XDG_CACHE_HOME/maestro/ (default ~/.cache/maestro/); journals and reports stay in .maestro/runs/.
 Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-C exits at once.`,
     )
     .action(async (planArg, flags, command) => {
@@ -304,17 +328,29 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
         maxParallel: flags.maxParallel ?? config.maxParallel,
         ...modelChoices(agent, flags, config),
       });
+      const setup = await runSetupFor(repo, analysis, flags.setup, {
+        teardown: flags.teardown,
+        config,
+        base: flags.base,
+      });
       const options: RunOptions = resolveRunOptions({
         agent,
         flags,
         given: (name) => command.getOptionValueSource(name) === 'cli',
         config,
         planMaxParallel: analysis.maxParallel,
+        setup,
       });
+      const missing = missingSetupTools(setup);
+      if (missing.length > 0)
+        throw new CliError(
+          `${describeSetup(setup)}, but ${missing.join(', ')} is not on PATH; install it, or set the setup yourself (--setup CMD, or setup: [] in maestro.config.json to turn it off)`,
+        );
       const backend = await backendFor(options);
       const json = flags.json === true;
       (json ? process.stderr : process.stdout).write(
-        describeSchedule(analysis, options.schedule, options.maxParallel),
+        describeSchedule(analysis, options.schedule, options.maxParallel) +
+          (await setupSummaryLines(setup, repo)).map((l) => `  ${l}\n`).join(''),
       );
       if (flags.yes !== true && options.schedule !== 'waves') {
         const first = analysis.waves[0]?.length ?? 0;
