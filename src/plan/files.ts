@@ -75,11 +75,28 @@ function tokens(line: string): Token[] {
   return out.sort((a, b) => a.start - b.start);
 }
 
-function isCited(line: string, start: number): boolean {
+/** Why a path-like token was not taken as a file: a citation, an example, or null when it is not cited. */
+function citation(line: string, start: number): string | null {
   const before = line.slice(0, start);
   let clauseStart = 0;
   for (const match of before.matchAll(CLAUSE_BREAK_RE)) clauseStart = match.index + match[0].length;
-  return CITED_RE.test(before.slice(clauseStart));
+  const clause = CITED_RE.exec(before.slice(clauseStart));
+  if (!clause) return null;
+  return /^(?:e\.g|for example|example|before)/i.test(clause[0])
+    ? `named as an example ("${clause[0].trim().slice(0, 40)}")`
+    : `cited for context ("${clause[0].trim().slice(0, 40)}")`;
+}
+
+/** A path-like token of a phase that was not taken as one of its files, and why. */
+export interface SkippedPath {
+  readonly path: string;
+  readonly line: number;
+  readonly reason: string;
+}
+
+/** A token that looks like a repository path even though the reader will not take it. */
+function pathLike(text: string, quoted: boolean): string | null {
+  return normalisePath(text, { allowDirectory: true, quoted });
 }
 
 function splitRow(line: string): string[] {
@@ -91,6 +108,21 @@ function splitRow(line: string): string[] {
 export class FileCollector {
   private readonly files: PlanFile[] = [];
   private readonly seen = new Set<string>();
+  /** Path-like tokens not taken, first reason per path. */
+  readonly skipped: SkippedPath[] = [];
+  private readonly skippedSeen = new Set<string>();
+
+  /** Records a path-like token that is not one of the phase's files. */
+  skip(path: string | null, line: number, reason: string): void {
+    if (path === null || this.skippedSeen.has(path)) return;
+    this.skippedSeen.add(path);
+    this.skipped.push({ path, line, reason });
+  }
+
+  /** Records every path-like token of a line the reader does not take files from. */
+  skipLine(text: string, line: number, reason: string): void {
+    for (const token of tokens(text)) this.skip(pathLike(token.text, token.quoted), line, reason);
+  }
 
   private add(path: string | null, action: FileAction, line: number): void {
     if (path === null || this.seen.has(path)) return;
@@ -101,7 +133,11 @@ export class FileCollector {
   /** Every path of a file-list entry or labelled value (directories allowed). */
   addListed(text: string, action: FileAction, line: number, firstOnly: boolean): void {
     for (const token of tokens(text)) {
-      if (isCited(text, token.start)) continue;
+      const cited = citation(text, token.start);
+      if (cited !== null) {
+        this.skip(pathLike(token.text, token.quoted), line, cited);
+        continue;
+      }
       const path = normalisePath(token.text, { allowDirectory: true, quoted: token.quoted });
       if (path === null) continue;
       this.add(path, action === 'unknown' ? actionOfText(text) : action, line);
@@ -113,16 +149,31 @@ export class FileCollector {
   /** Paths written in prose or bullets (files only, not cited ones). */
   addProse(text: string, line: number): void {
     for (const token of tokens(text)) {
-      if (isCited(text, token.start)) continue;
+      const cited = citation(text, token.start);
+      if (cited !== null) {
+        this.skip(pathLike(token.text, token.quoted), line, cited);
+        continue;
+      }
       const path = normalisePath(token.text, { quoted: token.quoted });
       if (path !== null) this.add(path, actionOfText(text), line);
+      else if (/^[a-z][\w+.-]*:\/\//i.test(token.text))
+        this.skip(token.text.replace(/[.,;:!?)]+$/, ''), line, 'a URL, not a repository path');
+      else {
+        const directory = pathLike(token.text, token.quoted);
+        if (directory?.endsWith('/'))
+          this.skip(directory, line, 'a directory; only entries of a file list name directories');
+      }
     }
   }
 
   /** The files, keeping only the full path when a short form of it was also written. */
   result(): PlanFile[] {
     const paths = this.files.map((f) => f.path);
-    return this.files.filter((f) => !paths.some((p) => p !== f.path && p.endsWith('/' + f.path)));
+    return this.files.filter((f) => {
+      const full = paths.find((p) => p !== f.path && p.endsWith('/' + f.path));
+      if (full !== undefined) this.skip(f.path, f.line, `a short form of ${full}, which is recorded`);
+      return full === undefined;
+    });
   }
 }
 
@@ -132,15 +183,23 @@ export function collectFiles(
   from: number,
   to: number,
   skip?: (line: number) => boolean,
+  skipped?: SkippedPath[],
 ): PlanFile[] {
   const collector = new FileCollector();
   let listAction: FileAction | null = null;
   let listIndent = -1;
   let pathColumn = -1;
   let inTable = false;
+  /** Indent of the read-only label whose list is being read (-1: not itself a bullet), or null. */
+  let readOnlyIndent: number | null = null;
   for (let line = from; line <= to; line++) {
     const text = doc.lines[line - 1] ?? '';
-    if (doc.inCode[line] === true || skip?.(line) === true) continue;
+    if (skip?.(line) === true) continue;
+    if (doc.inCode[line] === true) {
+      if (skipped && !/^\s*(?:```|~~~)/.test(text))
+        collector.skipLine(text, line, 'inside a code block (commands, code and trees are not read)');
+      continue;
+    }
     if (text.trim() === '') continue;
     const isRow = /^\s*\|/.test(text);
     if (!isRow) inTable = false;
@@ -175,8 +234,23 @@ export function collectFiles(
     }
     if (NOT_WRITTEN_LABEL_RE.test(text)) {
       listAction = null;
+      // A read-only label with nothing after it ("**Context to load:**") introduces a list of such paths.
+      const bulleted = /^\s*(?:[-*+]|\d+[.)])\s/.test(text);
+      readOnlyIndent = /[:：](?:\*\*|__)?\s*$/.test(text)
+        ? bulleted
+          ? (/^\s*/.exec(text)?.[0].length ?? 0)
+          : -1
+        : null;
+      collector.skipLine(text, line, 'in a read-only, context or dependency field');
       continue;
     }
+    // The bullets under a read-only label are read-only too.
+    const item = /^(\s*)(?:[-*+]|\d+[.)])\s/.exec(text);
+    if (readOnlyIndent !== null && item && (item[1]?.length ?? 0) > readOnlyIndent && !LABEL_RE.test(text)) {
+      collector.skipLine(text, line, 'in a read-only, context or dependency field');
+      continue;
+    }
+    readOnlyIndent = null;
     const label = LABEL_RE.exec(text);
     if (label) {
       const action = actionOfLabel(label[1] ?? '');
@@ -198,5 +272,10 @@ export function collectFiles(
       listAction = null;
     collector.addProse(text, line);
   }
-  return collector.result();
+  const files = collector.result();
+  if (skipped) {
+    const taken = new Set(files.map((f) => f.path));
+    skipped.push(...collector.skipped.filter((p) => !taken.has(p.path)));
+  }
+  return files;
 }

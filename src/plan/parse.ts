@@ -15,7 +15,7 @@ import type {
 } from './types.js';
 import { readMarkdown, type MarkdownDoc } from './markdown.js';
 import { findPhases, type PhaseAlternative, type PhaseDraft } from './phases.js';
-import { collectFiles } from './files.js';
+import { collectFiles, type SkippedPath } from './files.js';
 import { RefIndex } from './references.js';
 import { readDependencies } from './dependencies.js';
 import { readSettings, type PlanSettingsInput } from './settings.js';
@@ -222,9 +222,21 @@ function parseDocument(text: string, source: string, diagnostics: Diagnostic[]):
           : [];
       });
     }
-    return draft.line === draft.endLine && draft.line === settingsResult.line
-      ? []
-      : collectFiles(doc, draft.line, draft.endLine);
+    if (draft.line === draft.endLine && draft.line === settingsResult.line) return [];
+    const skipped: SkippedPath[] = [];
+    const found = collectFiles(doc, draft.line, draft.endLine, undefined, skipped);
+    // Nothing vanishes: every path-like token the phase does not get as a file is reported, with why.
+    for (const s of skipped)
+      diagnostics.push(
+        diagnostic(
+          'info',
+          'path-not-taken',
+          source,
+          s.line,
+          `"${s.path}" in phase ${draft.id} was not taken as one of its files: ${s.reason}. If the phase changes it, list it under "Files:"`,
+        ),
+      );
+    return found;
   });
   const index = new RefIndex(drafts);
   const deps = readDependencies({ doc, phases: drafts, index, files, source });

@@ -27,6 +27,15 @@ const DOTFILES =
 const LIBRARY_NAMES =
   /^(?:node|next|vue|nuxt|react|three|express|d3|chart|socket\.io|moment|backbone|ember|alpine|p5|anime|pixi|babylon|deno|solid|preact|ember|angular|nest|knockout|mocha|electron)\.js$/i;
 
+/**
+ * A backticked path with spaces (`docs/Read Me.md`): a folder, words without flags or shell
+ * characters, and a file extension at the end.
+ */
+const SPACED_PATH_RE =
+  /^(?![^/]*\s[^/]*\/)(?:[^\s/|&;<>$`]+\/)+[^/|&;<>$`]*\s[^/|&;<>$`]*\.[A-Za-z][A-Za-z0-9]{0,11}$/u;
+/** `{mod,entry}` in a path: a brace glob's alternatives. */
+const BRACE_GLOB_RE = /\{[^{}\s/]+(?:,[^{}\s/]+)+\}/g;
+
 /** Options for `normalisePath`. */
 export interface PathOptions {
   /** Accept a directory (`src/analysis/`): only entries of file lists name directories as deliverables. */
@@ -42,7 +51,15 @@ export function normalisePath(token: string, options: PathOptions = {}): string 
   path = path.replace(/:(?:\d+)(?:[-:]\d+)?$/, '').replace(/#L\d+(?:-L?\d+)?$/, '');
   path = path.replace(/^\.\//, '');
   if (path.length < 2 || path.length > 240) return null;
-  if (/\s/.test(path) || /:\/\/|^www\.|^mailto:|@|^\$|^-|[()=<>{}|;,'"`\\]|\.\.\.$/.test(path)) return null;
+  if (options.quoted === true && /\s/.test(path)) {
+    // `scripts/export.py awq`: a command argument after the path is not part of it.
+    const first = normalisePath(path.split(/\s+/)[0] ?? '', options);
+    if (first !== null) return first;
+    if (!SPACED_PATH_RE.test(path)) return null;
+  } else if (/\s/.test(path)) return null;
+  // Quoted paths may hold apostrophes (`config/it's.json`); brace globs (`src/{a,b}.rs`) are kept as globs.
+  const checked = (options.quoted === true ? path.replace(/'/g, '') : path).replace(BRACE_GLOB_RE, 'x');
+  if (/:\/\/|^www\.|^mailto:|@|^\$|^-|[()=<>{}|;,'"`\\]|\.\.\.$/.test(checked)) return null;
   if (/^[a-z][\w-]*:/.test(path) && !/^[A-Za-z]:[\\/]/.test(path)) return null;
   const isDirectory = path.endsWith('/');
   if (isDirectory) {
