@@ -154,7 +154,7 @@ export function streamHistories(
       case 'validation-failed': {
         const passed = event.type === 'validation-passed';
         const shared = event.streamId === null;
-        const ids = shared ? [...awaitingGate] : [event.streamId];
+        const ids = shared ? (event.streamIds ?? [...awaitingGate]) : [event.streamId];
         for (const id of ids) {
           const t = tracks.get(id);
           if (!t) continue;
@@ -231,6 +231,7 @@ export function streamHistories(
       case 'agent-live-usage':
       case 'stream-committed':
       case 'integration-reset':
+      case 'batch-gated':
       case 'budget-exceeded':
       case 'note':
         break;

@@ -4,6 +4,7 @@
  * merge queue (`merge-queue.ts`: merges, gates, undo), and records every step in the journal so a
  * crashed or interrupted run can resume.
  */
+import { setMaxListeners } from 'node:events';
 import { renameSync, writeFileSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -269,6 +270,12 @@ class RunEngine {
   #stateTimer: NodeJS.Timeout | null = null;
   /** Streams whose worktree the executor was asked to check out ahead of time (see `#prewarmNext`). */
   readonly #prewarmed = new Set<string>();
+  /** Streams whose agent holds one of the `--max-parallel` slots (from launch until the agent ends). */
+  readonly #agentSlots = new Set<string>();
+  /** Retries waiting for an agent slot. */
+  readonly #slotWaiters = new Map<string, () => void>();
+  /** Resolves the scheduling loop's current wait early (see `#wake`). */
+  #wakeLoop: (() => void) | null = null;
 
   constructor(
     readonly repo: string,
@@ -280,6 +287,8 @@ class RunEngine {
     state: RunState | null,
   ) {
     this.state = state;
+    // Every running agent and gate listens for a stop: as many listeners as `--max-parallel` + 1.
+    setMaxListeners(0, this.#agents.signal);
     this.#journal = new Journal(paths.journal);
     this.#streams = new Map(analysis.streams.map((s) => [s.id, s]));
     const known = new Set(analysis.streams.map((s) => s.id));
@@ -490,8 +499,8 @@ class RunEngine {
           await this.#queue.exclusive(0, () => this.#queue.waveGate());
         }
         if (!this.#interrupted && this.#stopReason === null) {
-          // A wave that failed its gate: its streams merge again (without their agents), one at a time.
-          for (const id of this.#queue.gateEachIds()) {
+          // Streams a wave's bisection found guilty: handed to the queue again, to be retried or failed.
+          for (const id of this.#queue.convictedIds()) {
             if (this.#status(id) !== 'committed' || inflight.has(id)) continue;
             inflight.set(
               id,
@@ -504,7 +513,7 @@ class RunEngine {
             streams: this.#schedulerStreams,
             // A launched stream counts as running before its first event (it awaits git work first).
             status: new Map(
-              Object.values(this.#run.streams).map((s) => [s.id, inflight.has(s.id) ? 'running' : s.status]),
+              Object.values(this.#run.streams).map((s) => [s.id, this.#schedulingStatus(s.id, inflight)]),
             ),
             waves: this.analysis.waves,
             criticalPath: new Set(this.analysis.criticalPath),
@@ -514,14 +523,19 @@ class RunEngine {
             this.emit({ type: 'note', message: 'wave not approved; stopping' });
           } else {
             for (const id of start) {
+              this.#agentSlots.add(id);
               const job = this.#runStreamSafely(id).finally(() => inflight.delete(id));
               inflight.set(id, job);
             }
             this.#prewarmNext();
           }
         }
+        this.#grantSlots();
         if (inflight.size === 0) break;
-        await Promise.race(inflight.values());
+        const woken = new Promise<void>((resolve) => {
+          this.#wakeLoop = resolve;
+        });
+        await Promise.race([...inflight.values(), woken]);
       }
     } finally {
       this.hooks.signal?.removeEventListener('abort', onAbort);
@@ -580,6 +594,17 @@ class RunEngine {
     return ok;
   }
 
+  /**
+   * A stream's status as the scheduler sees it: `running` while its agent holds a slot; `committed`
+   * while the merge queue has it (even once merged: until its gate passes, its dependants must not
+   * start from a commit without it).
+   */
+  #schedulingStatus(id: string, inflight: ReadonlyMap<string, Promise<void>>): StreamStatus {
+    if (this.#agentSlots.has(id)) return 'running';
+    if (inflight.has(id)) return 'committed';
+    return this.#status(id);
+  }
+
   #finalStatus(): RunStatus {
     if (this.#interrupted) return 'interrupted';
     const streams = Object.values(this.#run.streams);
@@ -634,21 +659,71 @@ class RunEngine {
     }
   }
 
-  /** One stream from start to merge (or failure), including its retries. */
+  /**
+   * One stream from start to merge (or failure), including its retries. Its agent holds one of the
+   * `--max-parallel` slots (taken by the scheduling loop) only while it runs: the commit then waits in
+   * the merge queue without one, and a retry waits for a free slot again.
+   */
   async #runStream(id: string): Promise<void> {
     const stream = this.#stream(id);
-    for (;;) {
-      const st = this.#run.streams[id];
-      if (!st) return;
-      if (st.status !== 'committed') {
-        const agentDone = await this.#runAgentAttempt(stream);
-        if (!agentDone) return;
+    let holdsSlot = this.#agentSlots.has(id);
+    try {
+      for (;;) {
+        const st = this.#run.streams[id];
+        if (!st) return;
+        if (st.status !== 'committed') {
+          if (!holdsSlot) await this.#waitForSlot(id);
+          holdsSlot = true;
+          const agentDone = await this.#runAgentAttempt(stream);
+          this.#releaseSlot(id);
+          holdsSlot = false;
+          if (!agentDone) return;
+        } else if (holdsSlot) {
+          this.#releaseSlot(id);
+          holdsSlot = false;
+        }
+        const merged = await this.#queue.submit(stream, this.#urgency.get(id) ?? 0);
+        if (merged !== 'retry') return;
       }
-      const merged = await this.#queue.exclusive(this.#urgency.get(id) ?? 0, () =>
-        this.#queue.mergeAndGate(stream),
-      );
-      if (merged !== 'retry') return;
+    } finally {
+      if (holdsSlot) this.#releaseSlot(id);
     }
+  }
+
+  /** Frees a stream's agent slot and wakes the scheduling loop to fill it. */
+  #releaseSlot(id: string): void {
+    this.#agentSlots.delete(id);
+    this.#wake();
+  }
+
+  /** Resolves once the scheduling loop gives `id` an agent slot (for a retry). */
+  #waitForSlot(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#slotWaiters.set(id, resolve);
+      this.#wake();
+    });
+  }
+
+  /** Gives free agent slots to waiting retries, most urgent first (all of them when stopping: they end at once). */
+  #grantSlots(): void {
+    const waiting = [...this.#slotWaiters.keys()].sort(
+      (a, b) => (this.#urgency.get(a) ?? 0) - (this.#urgency.get(b) ?? 0),
+    );
+    const stopping = this.#stopping() || this.#stopReason !== null;
+    for (const id of waiting) {
+      if (!stopping && this.#agentSlots.size >= this.options.maxParallel) return;
+      const resolve = this.#slotWaiters.get(id);
+      this.#slotWaiters.delete(id);
+      this.#agentSlots.add(id);
+      resolve?.();
+    }
+  }
+
+  /** Wakes the scheduling loop (an agent ended, a retry waits for a slot). */
+  #wake(): void {
+    const resolve = this.#wakeLoop;
+    this.#wakeLoop = null;
+    resolve?.();
   }
 
   /**

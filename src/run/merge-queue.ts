@@ -70,9 +70,40 @@ export interface MergeQueueHost {
   reviewAborted(streamId: string): void;
 }
 
-/** The integration branch of one run, with its gates. Use one per engine. */
+/** A committed stream waiting in the queue, and how to tell its runner the outcome. */
+interface Entry {
+  readonly stream: Stream;
+  readonly urgency: number;
+  readonly resolve: (outcome: 'done' | 'retry') => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** What a bisection found: streams landed, culprits with the failure that convicted them, streams a
+ * merge conflict settled, and streams left unsettled because the run stopped. */
+interface BisectResult {
+  readonly landed: string[];
+  readonly culprits: Map<string, GateFailure>;
+  readonly byMerge: Map<string, 'done' | 'retry'>;
+  readonly unsettled: string[];
+  readonly gateRuns: number;
+}
+
+/** How a gate run ended. */
+type GateOutcome =
+  { ok: true } | { ok: false; stopped: true } | { ok: false; stopped: false; gate: GateFailure };
+
+/**
+ * The integration branch of one run, with its gates. Use one per engine.
+ *
+ * Committed streams queue up (`submit`) while a gate runs. When the gate frees up, every queued stream
+ * is merged onto the tip, most urgent first, and one gate run validates the combined tip: a passing
+ * batch lands all of its streams at once. A failing batch goes back to the last green commit and is
+ * bisected (see `#bisect`) until the culprits are found; the innocent streams land without running
+ * their agents again. Streams start only from the last green commit, so the members of a batch never
+ * depend on each other.
+ */
 export class MergeQueue {
-  /** Serialises work on the integration branch (merge + gate), most urgent stream first. */
+  /** Serialises work on the integration branch (batches, wave gates, undo). */
   readonly #lock = new PriorityLock();
   /**
    * The integration branch's tip as this queue last set or read it (null: read it from git). Only the
@@ -86,10 +117,16 @@ export class MergeQueue {
   #stale = false;
   /** `waves` mode: streams merged since the last gate, validated together once their wave is done. */
   readonly #unvalidated = new Set<string>();
-  /** Streams of a wave that failed its gate: merged again one at a time, each behind its own gate. */
-  readonly #gateEach = new Set<string>();
+  /**
+   * `waves` mode: streams a wave's bisection found guilty, with the failure; they are handed back to
+   * the engine as committed and, when submitted again, retried or failed without another merge.
+   */
+  readonly #convicted = new Map<string, GateFailure>();
   /** Stream commits made by this process and not merged yet: no branch can contain them. */
   readonly #newCommits = new Set<string>();
+  /** Committed streams waiting for the next batch. */
+  #pending: Entry[] = [];
+  #draining = false;
 
   constructor(private readonly host: MergeQueueHost) {}
 
@@ -108,13 +145,61 @@ export class MergeQueue {
     return this.#unvalidated.size > 0;
   }
 
-  /** Streams of a wave that failed its gate, to merge again one at a time. */
-  gateEachIds(): IterableIterator<string> {
-    return this.#gateEach.values();
+  /** Streams a wave's gate found guilty, to hand to the queue again (for their retry or failure). */
+  convictedIds(): IterableIterator<string> {
+    return this.#convicted.keys();
   }
 
   #stopping(): boolean {
     return this.host.signal.aborted;
+  }
+
+  /**
+   * Queues a committed stream for the next batch. Resolves once it is settled: `done` when it landed
+   * (or failed, was skipped, or stays committed because the run is stopping), `retry` when its agent
+   * must run again (a conflict, or a gate its work broke).
+   */
+  submit(stream: Stream, urgency: number): Promise<'done' | 'retry'> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ stream, urgency, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  #kick(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    void this.#lock
+      .run(0, () => this.#drain())
+      .finally(() => {
+        this.#draining = false;
+        if (this.#pending.length > 0) this.#kick();
+      });
+  }
+
+  /** Takes every queued stream as one batch, again and again, until the queue is empty. */
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.sort((a, b) => a.urgency - b.urgency);
+      this.#pending = [];
+      if (this.#stopping()) {
+        // They stay committed: merged on resume.
+        for (const e of batch) e.resolve('done');
+        continue;
+      }
+      const settled = new Set<Entry>();
+      const settle = (e: Entry, outcome: 'done' | 'retry'): void => {
+        settled.add(e);
+        e.resolve(outcome);
+      };
+      try {
+        await this.#runBatch(batch, settle);
+      } catch (error) {
+        // A git failure (a full disk): the streams not settled fail with it, not the whole run.
+        for (const e of batch) if (!settled.has(e)) e.reject(error);
+      }
+      for (const e of batch) if (!settled.has(e)) e.resolve('done');
+    }
   }
 
   /** The integration branch's tip. */
@@ -224,28 +309,35 @@ export class MergeQueue {
     return decision;
   }
 
+  /** The gate commands of a set of streams (each command once). */
+  #commandsOf(ids: readonly string[]): string[] {
+    const { analysis, options } = this.host;
+    return [...new Set(ids.flatMap((id) => gateCommands(analysis, options, this.host.stream(id))))];
+  }
+
   /**
    * `waves` mode: runs the gates of a finished wave once, on all of its merges. When they fail, the
-   * integration branch goes back to the last green commit and the wave's streams merge again one at a
-   * time, each behind its own gates (as in `dag` mode), so the stream that broke them is found and
-   * retried or failed while the others land. Holds the integration lock.
+   * wave is bisected like a batch: its innocent streams land, the guilty ones are handed back to the
+   * engine (committed) to be retried or failed. Holds the integration lock.
    */
   async waveGate(): Promise<void> {
     const ids = [...this.#unvalidated];
     this.#unvalidated.clear();
-    const commands = [
-      ...new Set(
-        ids.flatMap((id) => gateCommands(this.host.analysis, this.host.options, this.host.stream(id))),
-      ),
-    ];
-    const outcome = await this.#runGate(
-      null,
-      commands,
-      `the wave's validation failed; merging ${ids.join(', ')} again one at a time to find the cause`,
-    );
-    if (outcome.ok) return;
-    for (const id of ids) this.#gateEach.add(id);
+    const outcome = await this.#runGate(null, ids, this.#commandsOf(ids));
+    if (outcome.ok) {
+      this.#batchGated(ids, ids, [], 1);
+      return;
+    }
+    if (outcome.stopped) {
+      this.backToCommitted(ids);
+      return;
+    }
     this.backToCommitted(ids);
+    const result = await this.#bisect(ids, outcome.gate);
+    for (const [id, gate] of result.culprits) this.#convicted.set(id, gate);
+    // Unsettled (the run stopped mid-bisection): committed, merged again on resume.
+    this.backToCommitted(result.unsettled);
+    this.#batchGated(ids, result.landed, [...result.culprits.keys()], 1 + result.gateRuns);
   }
 
   /**
@@ -255,12 +347,13 @@ export class MergeQueue {
    */
   async #runGate(
     streamId: string | null,
+    ids: readonly string[],
     commands: readonly string[],
-    resetReason: string,
-  ): Promise<{ ok: true } | { ok: false; stopped: true } | { ok: false; stopped: false; gate: GateFailure }> {
+  ): Promise<GateOutcome> {
+    const streamIds = [...ids];
     if (commands.length > 0) {
       await this.sync();
-      this.host.emit({ type: 'validation-started', streamId, commands });
+      this.host.emit({ type: 'validation-started', streamId, streamIds, commands });
       const gate = await runValidation(commands, this.host.paths.integrationWorktree, {
         timeoutMs: this.host.options.timeoutMs,
         signal: this.host.signal,
@@ -275,16 +368,40 @@ export class MergeQueue {
         this.host.emit({
           type: 'validation-failed',
           streamId,
+          streamIds,
           command: gate.command,
           exitCode: gate.exitCode,
           output: gate.output,
         });
-        this.host.emit({ type: 'integration-reset', sha: green, reason: resetReason });
+        this.host.emit({
+          type: 'integration-reset',
+          sha: green,
+          reason:
+            streamId !== null
+              ? `validation failed after merging ${streamId}`
+              : `validation failed after merging ${streamIds.join(', ')}`,
+        });
         return { ok: false, stopped: false, gate };
       }
     }
-    this.host.emit({ type: 'validation-passed', streamId, sha: await this.tip() });
+    this.host.emit({ type: 'validation-passed', streamId, streamIds, sha: await this.tip() });
     return { ok: true };
+  }
+
+  /** Journals how a gated batch ended: how many gate runs it took, what landed, what broke it. */
+  #batchGated(
+    ids: readonly string[],
+    landed: readonly string[],
+    culprits: readonly string[],
+    gateRuns: number,
+  ): void {
+    this.host.emit({
+      type: 'batch-gated',
+      streamIds: [...ids],
+      landed: [...landed],
+      culprits: [...culprits],
+      gateRuns,
+    });
   }
 
   /**
@@ -294,7 +411,7 @@ export class MergeQueue {
   backToCommitted(ids: readonly string[]): void {
     for (const id of ids) {
       const st = this.host.run().streams[id];
-      if (st?.commitSha == null) continue;
+      if (st?.commitSha == null || st.status === 'committed') continue;
       this.host.emit({
         type: 'stream-committed',
         streamId: id,
@@ -321,22 +438,25 @@ export class MergeQueue {
     this.backToCommitted(ids);
   }
 
-  /** Merges a committed stream and runs its gates. Holds the integration lock. */
-  async mergeAndGate(stream: Stream): Promise<'done' | 'retry'> {
+  /**
+   * Merges one committed stream onto the tip. `conflict` when it conflicted (the stream was then
+   * retried or failed); `skipped` when a reviewer said no or the run is stopping.
+   */
+  async #mergeOne(entry: Entry): Promise<'merged' | 'conflict' | 'skipped'> {
+    const { stream } = entry;
     const id = stream.id;
     const host = this.host;
     const st = host.run().streams[id];
-    if (st?.commitSha == null) return 'done';
-    if (host.signal.aborted) return 'done'; // stays committed: merged on resume
-    if (host.reviewMerge !== undefined) {
+    if (st?.commitSha == null) return 'skipped';
+    if (host.signal.aborted) return 'skipped'; // stays committed: merged on resume
+    if (host.reviewMerge !== undefined && st.status === 'committed') {
       const decision = await this.#review(stream, host.reviewMerge, st.commitSha);
-      if (decision !== 'approve' || this.#stopping()) return 'done';
+      if (decision !== 'approve' || this.#stopping()) return 'skipped';
     }
-    const run = host.run();
     const commitSha = st.commitSha;
     const result = await mergeIntoBranch(
       host.repo,
-      run.integrationBranch,
+      host.run().integrationBranch,
       commitSha,
       `maestro: merge ${id} (${stream.title})`,
       {
@@ -348,49 +468,54 @@ export class MergeQueue {
     if (result.ok) {
       if (!result.alreadyMerged) this.#stale = true;
       this.#tip = Promise.resolve(result.sha);
-    } else {
-      this.#tip = null; // `moved`: read it again next time
+      host.emit({ type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha }, false);
+      return 'merged';
     }
-    if (!result.ok) {
-      const paths = result.reason === 'conflict' ? result.conflicts : [];
-      const detail = result.reason === 'conflict' ? paths.join(', ') : result.message;
-      host.emit({ type: 'merge-conflict', streamId: id, paths });
-      // One conflict retry per stream, counted in the journal so a resumed run does not grant another.
-      if (st.conflictRetries === 0) {
-        host.emit({
-          type: 'stream-retry',
-          streamId: id,
-          attempt: st.attempts + 1,
-          cause: 'conflict',
-          reason: `merge conflict in ${detail}; retrying from the new integration tip`,
-          context: `Your previous work conflicted with work merged meanwhile by other streams, in: ${detail}.\nYou now start again from the current integration branch, which contains that work; redo your task on top of it.`,
-          fresh: true,
-        });
-        return 'retry';
-      }
-      host.streamFailed(id, 'merge-conflict', `merge conflict with the integration branch in: ${detail}`);
-      return 'done';
+    this.#tip = null; // `moved`: read it again next time
+    const paths = result.reason === 'conflict' ? result.conflicts : [];
+    const detail = result.reason === 'conflict' ? paths.join(', ') : result.message;
+    host.emit({ type: 'merge-conflict', streamId: id, paths });
+    // One conflict retry per stream, counted in the journal so a resumed run does not grant another.
+    if (st.conflictRetries === 0) {
+      host.emit({
+        type: 'stream-retry',
+        streamId: id,
+        attempt: st.attempts + 1,
+        cause: 'conflict',
+        reason: `merge conflict in ${detail}; retrying from the new integration tip`,
+        context: `Your previous work conflicted with work merged meanwhile by other streams, in: ${detail}.\nYou now start again from the current integration branch, which contains that work; redo your task on top of it.`,
+        fresh: true,
+      });
+      entry.resolve('retry');
+      return 'conflict';
     }
-    if (host.options.schedule === 'waves' && !this.#gateEach.has(id)) {
-      // Gated with the rest of its wave (waveGate); until then the last green commit stays put.
-      host.emit({ type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha });
-      this.#unvalidated.add(id);
-      return 'done';
+    host.streamFailed(id, 'merge-conflict', `merge conflict with the integration branch in: ${detail}`);
+    entry.resolve('done');
+    return 'conflict';
+  }
+
+  /** Merges `entries` onto the tip in order; returns the ones merged (the others are settled or skipped). */
+  async #mergeAll(
+    entries: readonly Entry[],
+    settle: (e: Entry, o: 'done' | 'retry') => void,
+  ): Promise<Entry[]> {
+    const merged: Entry[] = [];
+    for (const e of entries) {
+      const r = await this.#mergeOne({
+        ...e,
+        resolve: (o) => {
+          settle(e, o);
+        },
+      });
+      if (r === 'merged') merged.push(e);
+      else if (r === 'skipped') settle(e, 'done');
     }
-    const commands = gateCommands(host.analysis, host.options, stream);
-    // Without gates, both lines share one fsync (the second's): losing both to a crash is the same
-    // as crashing just after update-ref, which `repair` undoes (the tip is not the green commit).
-    host.emit(
-      { type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha },
-      commands.length > 0,
-    );
-    const outcome = await this.#runGate(id, commands, `validation failed after merging ${id}`);
-    if (outcome.ok) return 'done';
-    if (outcome.stopped) {
-      host.emit({ type: 'stream-interrupted', streamId: id, reason: 'interrupted during validation' });
-      return 'done';
-    }
-    const { gate } = outcome;
+    return merged;
+  }
+
+  /** A culprit: retried with the gate's output in its prompt while it has retries, then failed. */
+  #convict(id: string, gate: GateFailure): 'done' | 'retry' {
+    const host = this.host;
     // `--retries` bounds gate retries only; the count comes from the journal, so it survives a resume.
     if ((host.run().streams[id]?.gateRetries ?? 0) < host.options.retries) {
       host.emit({
@@ -410,5 +535,143 @@ export class MergeQueue {
       `validation \`${gate.command}\` failed (exit ${String(gate.exitCode)})`,
     );
     return 'done';
+  }
+
+  /** Merges a batch onto the tip, gates it once, and bisects it when the gate fails. Holds the lock. */
+  async #runBatch(batch: readonly Entry[], settle: (e: Entry, o: 'done' | 'retry') => void): Promise<void> {
+    const host = this.host;
+    // A stream a wave's bisection found guilty: its retry or failure, without another merge.
+    const fresh: Entry[] = [];
+    for (const e of batch) {
+      const gate = this.#convicted.get(e.stream.id);
+      if (gate === undefined) fresh.push(e);
+      else {
+        this.#convicted.delete(e.stream.id);
+        settle(e, this.#convict(e.stream.id, gate));
+      }
+    }
+    const merged = await this.#mergeAll(fresh, settle);
+    if (merged.length === 0) return;
+    const ids = merged.map((e) => e.stream.id);
+    if (host.options.schedule === 'waves') {
+      // Gated with the rest of its wave (waveGate); until then the last green commit stays put.
+      for (const id of ids) this.#unvalidated.add(id);
+      for (const e of merged) settle(e, 'done');
+      return;
+    }
+    const commands = this.#commandsOf(ids);
+    const single = ids.length === 1 ? (ids[0] ?? null) : null;
+    const outcome = await this.#runGate(single, ids, commands);
+    if (outcome.ok) {
+      if (commands.length > 0) this.#batchGated(ids, ids, [], 1);
+      for (const e of merged) settle(e, 'done');
+      return;
+    }
+    if (outcome.stopped) {
+      // Committed again: merged on resume, without running the agents again.
+      this.backToCommitted(ids);
+      for (const e of merged) settle(e, 'done');
+      return;
+    }
+    const byId = new Map(merged.map((e) => [e.stream.id, e]));
+    if (merged.length > 1) this.backToCommitted(ids);
+    const result =
+      merged.length === 1
+        ? {
+            landed: [],
+            culprits: new Map(ids.map((id) => [id, outcome.gate])),
+            byMerge: new Map<string, 'done' | 'retry'>(),
+            unsettled: [],
+            gateRuns: 0,
+          }
+        : await this.#bisect(ids, outcome.gate);
+    for (const [id, o] of result.byMerge) {
+      const e = byId.get(id);
+      if (e) settle(e, o);
+    }
+    for (const id of result.landed) {
+      const e = byId.get(id);
+      if (e) settle(e, 'done');
+    }
+    for (const [id, gate] of result.culprits) {
+      const e = byId.get(id);
+      if (e) settle(e, this.#convict(id, gate));
+    }
+    this.backToCommitted(result.unsettled);
+    this.#batchGated(ids, result.landed, [...result.culprits.keys()], 1 + result.gateRuns);
+  }
+
+  /**
+   * Finds the streams that break the gate among `suspects`, which together failed it (`failure`) on
+   * the last green commit; the branch is back there. Binary search: merge the first half and gate it;
+   * a passing half lands at once and the fault is in the other half (not gated again: with the first
+   * half landed it is the same tree that failed); a failing half is searched further and the other
+   * half waits. When one suspect is left, it is the culprit, and the halves that waited are gated
+   * together on the new green commit (bisected again if they fail too). Holds the lock.
+   */
+  async #bisect(suspects: readonly string[], failure: GateFailure): Promise<BisectResult> {
+    const landed: string[] = [];
+    const byMerge = new Map<string, 'done' | 'retry'>();
+    const culprits = new Map<string, GateFailure>();
+    let gateRuns = 0;
+    let current = [...suspects];
+    let lastFailure = failure;
+    let waiting: string[] = [];
+    const entries = (ids: readonly string[]): Entry[] =>
+      ids.map((id) => ({
+        stream: this.host.stream(id),
+        urgency: 0,
+        resolve: (o: 'done' | 'retry') => byMerge.set(id, o),
+        reject: () => undefined,
+      }));
+    /** Merges `ids` onto the tip and gates them; the ids that merged, and the outcome. */
+    const tryGroup = async (ids: readonly string[]): Promise<{ merged: string[]; outcome: GateOutcome }> => {
+      const merged = (
+        await this.#mergeAll(entries(ids), (e, o) => {
+          e.resolve(o);
+        })
+      ).map((e) => e.stream.id);
+      if (merged.length === 0) return { merged, outcome: { ok: true } };
+      gateRuns += 1;
+      const single = merged.length === 1 ? (merged[0] ?? null) : null;
+      return { merged, outcome: await this.#runGate(single, merged, this.#commandsOf(merged)) };
+    };
+    for (;;) {
+      if (this.#stopping())
+        return { landed, culprits, byMerge, unsettled: [...current, ...waiting], gateRuns };
+      if (current.length === 1) {
+        const [culprit] = current;
+        if (culprit !== undefined) culprits.set(culprit, lastFailure);
+        if (waiting.length === 0) break;
+        const group = waiting;
+        waiting = [];
+        const { merged, outcome } = await tryGroup(group);
+        if (outcome.ok) {
+          landed.push(...merged);
+          break;
+        }
+        if (outcome.stopped) return { landed, culprits, byMerge, unsettled: group, gateRuns };
+        this.backToCommitted(merged);
+        current = merged;
+        lastFailure = outcome.gate;
+        continue;
+      }
+      const half = Math.ceil(current.length / 2);
+      const first = current.slice(0, half);
+      const second = current.slice(half);
+      const { merged, outcome } = await tryGroup(first);
+      if (outcome.ok) {
+        landed.push(...merged);
+        current = second;
+        continue;
+      }
+      if (outcome.stopped)
+        return { landed, culprits, byMerge, unsettled: [...current, ...waiting], gateRuns };
+      this.backToCommitted(merged);
+      waiting = [...second, ...waiting];
+      current = merged;
+      lastFailure = outcome.gate;
+    }
+    return { landed, culprits, byMerge, unsettled: [], gateRuns };
   }
 }

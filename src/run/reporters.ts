@@ -54,6 +54,8 @@ export function formatEventLine(event: RunEvent): string | null {
       return `${event.streamId}: interrupted (${event.reason}); resumable`;
     case 'budget-exceeded':
       return `budget exceeded: $${event.costUsd.toFixed(2)} of $${event.budgetUsd.toFixed(2)}; stopping agents (resumable)`;
+    case 'batch-gated':
+      return `batch of ${String(event.streamIds.length)} gated in ${String(event.gateRuns)} gate run${event.gateRuns === 1 ? '' : 's'}: ${String(event.landed.length)} landed${event.culprits.length > 0 ? `; broke the gate: ${event.culprits.join(', ')}` : ''}`;
     case 'note':
       return event.message;
     case 'run-finished':

@@ -24,9 +24,12 @@ export interface SchedulerInput {
   readonly criticalPath: ReadonlySet<string>;
 }
 
-/** True when a stream holds a slot: its agent runs or its merge is pending. */
-export function isActive(status: StreamStatus): boolean {
-  return status === 'running' || status === 'committed';
+/**
+ * True when a stream holds one of the `maxParallel` slots: its agent runs. A stream waiting to merge
+ * holds none, except in `sequential` mode, where one stream at a time goes from start to merge.
+ */
+export function isActive(status: StreamStatus, mode: ScheduleMode): boolean {
+  return status === 'running' || (mode === 'sequential' && status === 'committed');
 }
 
 /** True when a stream has not started (or was interrupted) and may be started. */
@@ -60,7 +63,7 @@ export function readyStreams(input: SchedulerInput): string[] {
 export function streamsToStart(input: SchedulerInput): string[] {
   const active = input.streams.filter((s) => {
     const status = input.status.get(s.id);
-    return status !== undefined && isActive(status);
+    return status !== undefined && isActive(status, input.mode);
   });
   let ready = readyStreams(input);
   let limit = input.maxParallel;

@@ -136,6 +136,17 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
     case 'integration-reset':
       state.greenSha = event.sha;
       break;
+    case 'batch-gated':
+      state.batches = [
+        ...(state.batches ?? []),
+        {
+          streamIds: event.streamIds,
+          landed: event.landed,
+          culprits: event.culprits,
+          gateRuns: event.gateRuns,
+        },
+      ];
+      break;
     case 'stream-retry':
       if (!stream) break;
       stream.retries += 1;

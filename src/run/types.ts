@@ -110,6 +110,14 @@ export interface StreamState {
   retryContext: string | null;
 }
 
+/** One gated batch of merges. */
+export interface BatchRecord {
+  readonly streamIds: readonly string[];
+  readonly landed: readonly string[];
+  readonly culprits: readonly string[];
+  readonly gateRuns: number;
+}
+
 /** The whole run's state, derived from the journal (and saved as `state.json`). */
 export interface RunState {
   readonly runId: string;
@@ -132,6 +140,8 @@ export interface RunState {
   notes: string[];
   /** Set when the run budget stopped the run (cleared on resume). */
   budgetStop?: { readonly costUsd: number; readonly budgetUsd: number } | null;
+  /** Gated batches (and waves), in order: what landed, what broke the gate, gate runs each took. */
+  batches?: readonly BatchRecord[];
 }
 
 /** Fields every event carries. */
@@ -219,18 +229,35 @@ export type RunEvent = EventBase &
       }
     | {
         readonly type: 'validation-started';
+        /** The stream gated alone, or null for a batch or a wave (`streamIds`). */
         readonly streamId: string | null;
+        /** The streams newly on the tip under test. */
+        readonly streamIds?: readonly string[];
         readonly commands: readonly string[];
       }
-    | { readonly type: 'validation-passed'; readonly streamId: string | null; readonly sha: string }
+    | {
+        readonly type: 'validation-passed';
+        readonly streamId: string | null;
+        readonly streamIds?: readonly string[];
+        readonly sha: string;
+      }
     | {
         readonly type: 'validation-failed';
         readonly streamId: string | null;
+        readonly streamIds?: readonly string[];
         readonly command: string;
         readonly exitCode: number | null;
         readonly output: string;
       }
     | { readonly type: 'integration-reset'; readonly sha: string; readonly reason: string }
+    | {
+        /** A gated batch (or wave) is settled: what landed, what broke the gate, and how many gate runs it took. */
+        readonly type: 'batch-gated';
+        readonly streamIds: readonly string[];
+        readonly landed: readonly string[];
+        readonly culprits: readonly string[];
+        readonly gateRuns: number;
+      }
     | {
         readonly type: 'stream-retry';
         readonly streamId: string;

@@ -1,8 +1,13 @@
 /**
  * Validation gates: shell commands (the plan's and `--validate`) run with `sh -c` in the integration
- * worktree. Each runs in its own process group so a timeout or Ctrl-C kills everything it started.
+ * worktree, through the same owned-process runner as agents (`AgentProcess`): their own process group,
+ * SIGTERM then SIGKILL after a grace period on a timeout or an abort, so Ctrl-C reaches a gate at any
+ * moment and nothing it started outlives it.
  */
-import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { AgentProcess } from '../agents/process.js';
+import { BoundedTail } from '../agents/lines.js';
+import type { AgentOutcome, AgentTask, OutputParser, ProcessExit } from '../agents/types.js';
 
 /** The outcome of a gate: passed, or the first failing command with its (bounded) output. */
 export type ValidationResult =
@@ -15,65 +20,96 @@ export type ValidationResult =
     };
 
 const maxOutput = 64 * 1024;
+const defaultGraceMs = 5_000;
 
-/** Runs one command; resolves with exit code and the tail of its combined output. */
-export function runShell(
+/** Limits for gate commands. */
+export interface GateOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** Time between SIGTERM and SIGKILL (default 5 s). */
+  readonly graceMs?: number;
+  readonly env?: Readonly<Record<string, string>>;
+  /** Every line of combined output as it arrives (e.g. appended to a stream's log). */
+  readonly onOutput?: (chunk: string) => void;
+}
+
+/**
+ * Collects a gate's stdout and stderr lines, interleaved as they arrive, into one bounded tail; a
+ * gate has no report or usage, so `finish` is never used (the caller reads the exit).
+ */
+class GateOutput implements OutputParser {
+  readonly tail = new BoundedTail(maxOutput);
+
+  constructor(private readonly onOutput: ((chunk: string) => void) | undefined) {}
+
+  onStdoutLine(line: string): [] {
+    this.#add(`${line}\n`);
+    return [];
+  }
+
+  onStderrLine(line: string): [] {
+    this.#add(`${line}\n`);
+    return [];
+  }
+
+  #add(text: string): void {
+    this.onOutput?.(text);
+    this.tail.append(text);
+  }
+
+  finish(exit: ProcessExit): AgentOutcome {
+    throw new Error(`GateOutput.finish is not used (exit ${String(exit.exitCode)})`);
+  }
+}
+
+/** Runs one command; resolves with its exit code (null when it was stopped or could not start) and output. */
+export async function runShell(
   command: string,
   cwd: string,
-  options: {
-    timeoutMs: number;
-    signal?: AbortSignal;
-    env?: Readonly<Record<string, string>>;
-    /** Every chunk of combined output as it arrives (e.g. appended to a stream's log). */
-    onOutput?: (chunk: string) => void;
-  },
+  options: GateOptions,
 ): Promise<{ exitCode: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], {
-      cwd,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env },
-    });
-    let output = '';
-    const add = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      options.onOutput?.(text);
-      output += text;
-      if (output.length > maxOutput * 2) output = output.slice(-maxOutput);
-    };
-    child.stdout.on('data', add);
-    child.stderr.on('data', add);
-    const kill = () => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    };
-    const timer = setTimeout(() => {
-      output += `\n[maestro] validation command timed out after ${String(options.timeoutMs)} ms\n`;
-      kill();
-    }, options.timeoutMs);
-    options.signal?.addEventListener('abort', kill, { once: true });
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ exitCode: null, output: `${output}\n${error.message}` });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', kill);
-      resolve({ exitCode: code, output: output.length > maxOutput ? output.slice(-maxOutput) : output });
-    });
-  });
+  const output = new GateOutput(options.onOutput);
+  // AgentProcess runs a task; a gate's is its command and directory (no prompt, no report file).
+  const task: AgentTask = {
+    runId: '',
+    streamId: '',
+    streamTitle: 'validation gate',
+    role: 'gate',
+    roleInstructions: '',
+    model: '',
+    files: [],
+    prompt: '',
+    promptFile: '',
+    reportFile: path.join(cwd, '.git', 'maestro-gate-has-no-report'),
+    cwd,
+    validationCommands: [],
+    env: {},
+  };
+  const child = new AgentProcess(
+    { command, args: [], env: options.env ?? {}, stdin: null, shell: true, cwd },
+    task,
+    output,
+    {
+      timeoutMs: options.timeoutMs,
+      graceMs: options.graceMs ?? defaultGraceMs,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      tailChars: 1024,
+      maxLogBytes: 0,
+    },
+  );
+  const exit = await child.run();
+  let text = output.tail.toString();
+  if (exit.stoppedBy === 'timeout')
+    text += `\n[maestro] validation command timed out after ${String(options.timeoutMs)} ms\n`;
+  if (exit.spawnError !== undefined) text += `\n${exit.spawnError}\n`;
+  return { exitCode: exit.stoppedBy === null ? exit.exitCode : null, output: text };
 }
 
 /** Runs the commands in order and stops at the first failure. */
 export async function runValidation(
   commands: readonly string[],
   cwd: string,
-  options: { timeoutMs: number; signal?: AbortSignal; env?: Readonly<Record<string, string>> },
+  options: GateOptions,
 ): Promise<ValidationResult> {
   for (const command of commands) {
     const r = await runShell(command, cwd, options);

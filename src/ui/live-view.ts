@@ -230,6 +230,7 @@ export function applyLiveEvent(model: LiveModel, event: RunEvent): LogLine[] {
     case 'ownership-violation':
       return line(event.mode === 'fail' ? 'bad' : 'warn');
     case 'integration-reset':
+    case 'batch-gated':
     case 'note':
       return line('dim');
     case 'run-finished':

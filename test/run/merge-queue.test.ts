@@ -1,0 +1,142 @@
+/**
+ * The merge queue on real repositories: batches validated by one gate run, bisection of a failing
+ * batch, innocent streams landing without their agents running again. The gate is the test's own
+ * shell command: it decides pass or fail from the files on the tip, and the first gate run holds
+ * until every other stream has committed (read from the run's journal), so the batch is formed by a
+ * handshake, not by timing.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { commandBackend } from '../../src/agents/command.js';
+import { startRun } from '../../src/run/engine.js';
+import { EventBus } from '../../src/run/events.js';
+import { LocalExecutor } from '../../src/run/executor.js';
+import { runPaths } from '../../src/run/journal.js';
+import type { RunEvent, RunOptions } from '../../src/run/types.js';
+import { installStandInAgent, maxOverlap, type AgentBehaviour } from '../helpers/agent.js';
+import { makeAnalysis } from '../helpers/analysis.js';
+import { gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+beforeAll(() => {
+  useGitIdentity();
+});
+
+function options(overrides: Partial<RunOptions> = {}): RunOptions {
+  return {
+    agent: 'command',
+    maxParallel: 10,
+    schedule: 'dag',
+    validate: [],
+    onFailure: 'continue',
+    retries: 1,
+    base: 'HEAD',
+    land: false,
+    timeoutMs: 60_000,
+    stallMs: 60_000,
+    ownership: 'fail',
+    ...overrides,
+  };
+}
+
+function mergeCounts(repo: string, branch: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const subject of gitSync(repo, ['log', '--merges', '--format=%s', branch]).split('\n')) {
+    const m = /^maestro: merge (\S+) /.exec(subject);
+    if (m?.[1] !== undefined) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
+  }
+  return counts;
+}
+
+describe('merge queue', () => {
+  it('batches a 30-stream plan behind one gate and bisects out the one culprit', async () => {
+    const tmp = makeTempDir();
+    cleanups.push(tmp.cleanup);
+    const repo = path.join(tmp.dir, 'repo');
+    initRepo(repo);
+    const runId = 'mq1';
+    const journal = runPaths(repo, runId).journal;
+    const firstGate = path.join(tmp.dir, 'first-gate');
+    const gateLog = path.join(tmp.dir, 'gates.log');
+    const independent = Array.from({ length: 27 }, (_, i) => `s${String(i + 1)}`);
+    const culprit = 's5';
+    const behaviour: Record<string, AgentBehaviour> = {
+      // Every stream but `first` waits until the first gate runs, so they queue up behind it.
+      '*': { waitForFile: firstGate },
+      first: { waitForFile: tmp.dir }, // exists: no wait
+      [culprit]: { waitForFile: firstGate, write: { 's5.txt': 'BAD\n' } },
+    };
+    const agent = installStandInAgent(tmp.dir, behaviour);
+    // The first gate run opens the others' handshake and holds until all 28 streams have committed
+    // (each one's agent has ended and freed its slot: with 10 slots this only ends if slots are
+    // freed when agents end). Every run fails when a file on the tip says BAD.
+    const gate = [
+      `echo run >> '${gateLog}'`,
+      `if [ ! -f '${firstGate}' ]; then touch '${firstGate}'; while [ "$(grep -c '"type":"stream-committed"' '${journal}')" -lt 28 ]; do sleep 0.05; done; fi`,
+      `if grep -l BAD *.txt 2>/dev/null; then echo "BAD found" >&2; exit 1; fi`,
+    ].join('; ');
+    const analysis = makeAnalysis(
+      [
+        { id: 'first', files: ['first.txt'] },
+        ...independent.map((id) => ({ id, files: [`${id}.txt`] })),
+        { id: 'after-culprit', deps: [culprit], files: ['after-culprit.txt'] },
+        { id: 'after-s1', deps: ['s1'], files: ['after-s1.txt'] },
+      ],
+      { validation: [gate] },
+    );
+    const events: RunEvent[] = [];
+    const bus = new EventBus();
+    bus.subscribe((e) => events.push(e));
+    const hooks = { executor: new LocalExecutor(commandBackend(agent.command), 500), bus };
+    const result = await startRun(repo, analysis, options(), hooks, runId);
+    const st = result.state;
+
+    expect(st.status).toBe('failed');
+    expect(st.streams[culprit]?.status).toBe('failed');
+    expect(st.streams[culprit]?.error?.code).toBe('validation-failed');
+    expect(st.streams['after-culprit']?.status).toBe('skipped');
+    for (const id of ['first', ...independent.filter((id) => id !== culprit), 'after-s1'])
+      expect(st.streams[id]?.status, id).toBe('merged');
+    // The culprit's work is not on the integration branch; everything else landed once.
+    const files = gitSync(repo, ['ls-tree', '-r', '--name-only', st.integrationBranch]).split('\n');
+    expect(files).not.toContain('s5.txt');
+    expect(files).toContain('s27.txt');
+    const counts = mergeCounts(repo, st.integrationBranch);
+    expect(counts[culprit]).toBeUndefined();
+    for (const id of ['first', ...independent.filter((id) => id !== culprit), 'after-s1'])
+      expect(counts[id], id).toBe(1);
+    // Innocent streams landed without their agents running again; the culprit was retried once with
+    // the gate's output in its prompt, then failed.
+    expect(agent.prompts('s1')).toHaveLength(1);
+    expect(agent.prompts('s27')).toHaveLength(1);
+    expect(agent.prompts(culprit)).toHaveLength(2);
+    expect(agent.prompts(culprit)[1]).toContain('BAD found');
+    // Slots limit running agents only.
+    expect(maxOverlap(agent.timeline())).toBeLessThanOrEqual(10);
+
+    // The batch of 27 was gated once, then bisected: at most ceil(log2 27) + 2 = 7 gate runs.
+    const batches = st.batches ?? [];
+    const big = batches.find((b) => b.streamIds.length === 27);
+    expect(big, JSON.stringify(batches)).toBeDefined();
+    expect(big?.culprits).toEqual([culprit]);
+    expect(big?.landed).toHaveLength(26);
+    expect(big?.gateRuns).toBeLessThanOrEqual(7);
+    for (const b of batches) {
+      const bound = b.culprits.length === 0 ? 1 : Math.ceil(Math.log2(b.streamIds.length)) + 2;
+      expect(b.gateRuns, JSON.stringify(b)).toBeLessThanOrEqual(bound);
+    }
+    // The --json events say it too, and the gate log agrees with the journal.
+    const gated = events.filter(
+      (e): e is Extract<RunEvent, { type: 'batch-gated' }> => e.type === 'batch-gated',
+    );
+    expect(gated.reduce((n, e) => n + e.gateRuns, 0)).toBe(
+      readFileSync(gateLog, 'utf8').trim().split('\n').length,
+    );
+    // 30 streams, far fewer gate runs than per-merge gating's 30 (plus the retry's).
+    expect(readFileSync(gateLog, 'utf8').trim().split('\n').length).toBeLessThan(14);
+  });
+});
