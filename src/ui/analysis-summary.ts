@@ -30,6 +30,38 @@ function tokens(n: number): string {
       : String(n);
 }
 
+/** How many `path-not-taken` infos the summary prints before it counts the rest. */
+const NOT_TAKEN_SHOWN = 5;
+/** How many phases' dependency sources the summary prints. */
+const EDGES_SHOWN = 12;
+
+/** The "Reading:" section: which construct made the phases, which dependency rule applied, where each edge was stated. */
+export function formatReading(analysis: Analysis): string[] {
+  const reading = analysis.plan.reading;
+  if (!reading) return [];
+  const out = ['', 'Reading:', `  ${reading.phases}`];
+  if (reading.subSteps !== '') out.push(`  ${reading.subSteps}`);
+  out.push(`  ${reading.dependencies}`);
+  // One entry per phase and statement: "P2 ← T1, T2 (line 882: phase headings state their dependencies)".
+  const byPhase = new Map<string, Map<string, string[]>>();
+  for (const e of reading.edges) {
+    const statements = byPhase.get(e.phase) ?? new Map<string, string[]>();
+    const key = `line ${e.line}: ${e.rule}`;
+    statements.set(key, [...(statements.get(key) ?? []), e.dependsOn]);
+    byPhase.set(e.phase, statements);
+  }
+  if (byPhase.size > 0 && analysis.dependencyRule === 'explicit') {
+    out.push('  edges, with the line that states each:');
+    for (const [phase, statements] of [...byPhase].slice(0, EDGES_SHOWN)) {
+      const parts = [...statements].map(([where, deps]) => `${deps.join(', ')} (${where})`);
+      out.push(`    ${phase} ← ${parts.join('; ')}`);
+    }
+    if (byPhase.size > EDGES_SHOWN)
+      out.push(`    … ${byPhase.size - EDGES_SHOWN} more phases (all in --json, plan.reading.edges)`);
+  }
+  return out;
+}
+
 /** Renders the whole analysis as plain text, one section per concern; `environment` lines (setup) go before the estimate. */
 export function formatAnalysisSummary(analysis: Analysis, environment: readonly string[] = []): string {
   const { plan } = analysis;
@@ -39,6 +71,7 @@ export function formatAnalysisSummary(analysis: Analysis, environment: readonly 
   out.push(
     `${plan.phases.length} phases → ${analysis.streams.length} streams · dependencies: ${analysis.dependencyRule} (${plan.dependencyRuleReason})`,
   );
+  out.push(...formatReading(analysis));
   if (analysis.streams.length === 0) {
     // No phases: schedule and estimate sections would all be empty; say what to do instead.
     out.push('');
@@ -98,7 +131,17 @@ export function formatAnalysisSummary(analysis: Analysis, environment: readonly 
   if (analysis.diagnostics.length > 0) {
     out.push('');
     out.push('Diagnostics:');
-    for (const d of analysis.diagnostics) out.push(`  ${formatDiagnostic(d)}`);
+    // Paths not taken are many in long plans: the first few here, all of them in --json.
+    const notTaken = analysis.diagnostics.filter((d) => d.code === 'path-not-taken');
+    const rank = { error: 0, warning: 1, info: 2 } as const;
+    const sorted = [...analysis.diagnostics].sort((a, b) => rank[a.severity] - rank[b.severity]);
+    for (const d of sorted)
+      if (d.code !== 'path-not-taken' || notTaken.indexOf(d) < NOT_TAKEN_SHOWN)
+        out.push(`  ${formatDiagnostic(d)}`);
+    if (notTaken.length > NOT_TAKEN_SHOWN)
+      out.push(
+        `  … and ${notTaken.length - NOT_TAKEN_SHOWN} more path-like tokens not taken as files (all in --json, code path-not-taken)`,
+      );
   }
   const errors = analysis.diagnostics.filter((d) => d.severity === 'error').length;
   out.push('');
