@@ -4,7 +4,8 @@
 // 2. Bundles the CLI into one file, dist/bin/maestro.js, and makes dist/cli.js (the bins) load it:
 //    Node 20 has no compile cache, and resolving and compiling ~100 separate ES modules cost
 //    ~0.13 s of every start. zod, yaml and picomatch stay outside (loaded on first use through
-//    require); so do the other dist/ modules, which the demo agent and the benchmarks use directly.
+//    require), and so do bullmq and ioredis (loaded only with --redis and by `maestro worker`); so do
+//    the other dist/ modules, which the demo agent and the benchmarks use directly.
 import { chmodSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -29,7 +30,7 @@ await build({
   },
   // Every package module locating a file by its URL sits two folders below the package root
   // (`dist/x/`), and so does the bundle, so their relative paths stay right (see src/cli/assets.ts).
-  external: ['zod', 'yaml', 'picomatch'],
+  external: ['zod', 'yaml', 'picomatch', 'bullmq', 'ioredis'],
   logLevel: 'warning',
 });
 writeFileSync(

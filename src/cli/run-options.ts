@@ -103,8 +103,14 @@ export function resolveRunOptions(input: {
   };
 }
 
+/** The run options that configure the agent backend (a worker has only these). */
+export type BackendChoice = Pick<
+  RunOptions,
+  'agent' | 'agentCommand' | 'agentPath' | 'maxTurns' | 'mcpConfig'
+>;
+
 /** The backend options a run's options describe; `prices` prices Codex and Gemini tokens (they report no cost). */
-export function backendOptionsFor(options: RunOptions, prices: PriceTable): BackendOptions {
+export function backendOptionsFor(options: BackendChoice, prices: PriceTable): BackendOptions {
   return {
     ...(options.agentCommand === undefined ? {} : { agentCommand: options.agentCommand }),
     ...(options.agentPath === undefined ? {} : { executable: options.agentPath }),
@@ -133,7 +139,7 @@ function isExecutable(file: string): boolean {
 }
 
 /** Fails early, before any worktree exists, when the agent CLI cannot be found. */
-function checkExecutable(options: RunOptions): void {
+function checkExecutable(options: BackendChoice): void {
   const hint = installHints[options.agent];
   if (hint === undefined) return;
   if (options.agentPath !== undefined) {
@@ -149,7 +155,7 @@ function checkExecutable(options: RunOptions): void {
 }
 
 /** Creates the agent backend a run's options name; a bad combination or a missing CLI is a usage error. */
-export async function createRunBackend(options: RunOptions): Promise<AgentBackend> {
+export async function createRunBackend(options: BackendChoice): Promise<AgentBackend> {
   if (!isBackendName(options.agent))
     throw new CliError(`unknown agent "${options.agent}"; use claude, codex, gemini, command or demo`);
   checkExecutable(options);

@@ -14,6 +14,7 @@ const commands = {
   resume: async () => (await import('./resume.js')).registerResume,
   abort: async () => (await import('./abort.js')).registerAbort,
   clean: async () => (await import('./clean.js')).registerClean,
+  worker: async () => (await import('./worker.js')).registerWorker,
 } satisfies Record<string, () => Promise<(program: Command) => void>>;
 
 type CommandName = keyof typeof commands;

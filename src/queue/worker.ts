@@ -1,0 +1,376 @@
+/**
+ * `maestro worker`: takes stream-attempt jobs from the run queues in Redis (one BullMQ queue per agent
+ * backend, and only the backends this worker was started with), and for each one fetches the start
+ * commit from the job's git remote into a cached clone, runs the agent in a worktree of its own, commits,
+ * pushes the commit under the job's result ref, and returns the outcome as the job's result. Agent
+ * activity goes back as job progress while the agent runs.
+ *
+ * Failures: BullMQ's lock and stalled-job check re-queue a job whose worker died; `stop()` (SIGTERM)
+ * stops taking jobs, lets running ones finish for a while, then hands them back to the queue
+ * (`moveToWait`) with their agents stopped. A reaper process outside the worker's process group stops
+ * any agent still running under the work directory once the worker is gone, even after SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Job, Worker as BullWorker } from 'bullmq';
+import { runAgent } from '../agents/process.js';
+import type { BackendName } from '../agents/registry.js';
+import {
+  noUsage,
+  type AgentActivity,
+  type AgentBackend,
+  type AgentTask,
+  type Usage,
+} from '../agents/types.js';
+import { commitAll, commitIdentityArgs } from '../git/git.js';
+import {
+  attemptQueueName,
+  cancelRunEvent,
+  connectionOptions,
+  controlQueueName,
+  queuePrefix,
+  type RedisTarget,
+} from './connection.js';
+import { CloneCache, RemoteError, pushCommit } from './remote.js';
+import {
+  parseJobData,
+  type AttemptJobData,
+  type AttemptJobResult,
+  type AttemptProgress,
+  type AttemptTimings,
+  type QueueFailureCode,
+} from './schema.js';
+
+/** How a worker is set up (`maestro worker` flags). */
+export interface WorkerConfig {
+  readonly redis: RedisTarget;
+  /** Jobs run at once, per backend queue. */
+  readonly concurrency: number;
+  readonly workDir: string;
+  /** The backends this worker runs, built from its own flags; a job names one of them or waits for another worker. */
+  readonly backends: ReadonlyMap<BackendName, AgentBackend>;
+  /** Shown in results and logs (default: host-pid). */
+  readonly name?: string;
+  /** BullMQ lock duration: a job whose worker stops renewing its lock this long is re-queued. */
+  readonly lockMs?: number;
+  /** One line per job event, for the worker's log. */
+  readonly log: (line: string) => void;
+}
+
+/** A running worker. */
+export interface RunningWorker {
+  readonly name: string;
+  /**
+   * Stops taking jobs; running jobs get `drainMs` to finish, then their agents are stopped and the jobs
+   * handed back to the queue for another worker. Resolves when nothing runs any more. Safe to call twice.
+   */
+  stop(drainMs: number): Promise<void>;
+}
+
+/** How often agent activity is sent back as job progress. */
+const progressIntervalMs = 200;
+const defaultLockMs = 30_000;
+
+/** Where the reaper script is, from `src/queue`, `dist/queue` or the bundled `dist/bin` (two folders below the root). */
+const reaperScript = fileURLToPath(new URL('../../dist/queue/reaper.js', import.meta.url));
+
+/** Why a running job's agent is being stopped. */
+type StopCause = 'hand-back' | 'cancelled' | 'lock-lost';
+
+interface RunningJob {
+  readonly runId: string;
+  readonly controller: AbortController;
+  cause: StopCause | null;
+}
+
+function failure(
+  code: QueueFailureCode,
+  message: string,
+  worker: string,
+  timings: AttemptTimings,
+  usage: Usage = noUsage,
+  sessionId?: string,
+): AttemptJobResult {
+  return {
+    ok: false,
+    code,
+    message,
+    usage,
+    worker,
+    timings,
+    ...(sessionId === undefined ? {} : { sessionId }),
+  };
+}
+
+/** Starts a reaper that kills every process under `dir` when this process's end of its stdin pipe closes. */
+function startReaper(dir: string): ChildProcess {
+  const child = spawn(process.execPath, [reaperScript, dir], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  child.on('error', () => undefined);
+  child.unref();
+  return child;
+}
+
+/** Starts a worker; resolves once it listens to its queues. */
+export async function startWorker(config: WorkerConfig): Promise<RunningWorker> {
+  const { Worker, QueueEvents, UnrecoverableError, WaitingError } = await import('bullmq');
+  const name = config.name ?? `${hostname()}-${String(process.pid)}`;
+  const lockMs = config.lockMs ?? defaultLockMs;
+  const cache = new CloneCache(config.workDir);
+  await mkdir(config.workDir, { recursive: true });
+  const reaper = startReaper(config.workDir);
+  const running = new Map<string, RunningJob>();
+  const cancelledRuns = new Set<string>();
+  const connection = connectionOptions(config.redis);
+  let lastConnectionError = '';
+
+  const stopJobs = (runId: string | null, cause: StopCause): void => {
+    for (const job of running.values()) {
+      if (runId !== null && job.runId !== runId) continue;
+      job.cause ??= cause;
+      job.controller.abort(cause);
+    }
+  };
+
+  const control = new QueueEvents(controlQueueName, { connection, prefix: queuePrefix });
+  control.on(
+    cancelRunEvent as 'error',
+    ((args: { runId?: unknown }) => {
+      if (typeof args.runId !== 'string') return;
+      cancelledRuns.add(args.runId);
+      if (cancelledRuns.size > 1000) cancelledRuns.delete(cancelledRuns.values().next().value ?? '');
+      config.log(`run ${args.runId} cancelled: stopping its agents`);
+      stopJobs(args.runId, 'cancelled');
+    }) as unknown as (error: Error) => void,
+  );
+  control.on('error', () => undefined);
+
+  const process1 = async (job: Job, token?: string): Promise<AttemptJobResult> => {
+    const parsed = parseJobData(job.data);
+    if (!parsed.ok) throw new UnrecoverableError(`bad job ${job.id ?? '?'}: ${parsed.message}`);
+    const data = parsed.job;
+    const jobId = job.id ?? `${data.runId}-${data.streamId}`;
+    const backend = config.backends.get(data.backend);
+    if (backend === undefined)
+      throw new UnrecoverableError(`worker ${name} does not run the ${data.backend} backend`);
+    if (cancelledRuns.has(data.runId)) throw new UnrecoverableError(`run ${data.runId} was cancelled`);
+    const entry: RunningJob = { runId: data.runId, controller: new AbortController(), cause: null };
+    running.set(jobId, entry);
+    config.log(`${jobId}: started (${data.backend}, ${data.streamId} attempt ${String(data.attempt)})`);
+    try {
+      const result = await runJob(data, jobId, job, backend, entry);
+      if (entry.cause === 'hand-back') {
+        // Handed back while stopping: the job goes back to waiting for another worker (BullMQ's
+        // moveToWait + WaitingError, which tells the worker not to complete or fail it).
+        await job.moveToWait(token);
+        config.log(`${jobId}: handed back to the queue`);
+        throw new WaitingError();
+      }
+      if (entry.cause === 'cancelled') throw new UnrecoverableError(`run ${data.runId} was cancelled`);
+      if (entry.cause === 'lock-lost')
+        throw new Error('lost the job lock (Redis unreachable for too long); the job runs again elsewhere');
+      config.log(
+        `${jobId}: ${result.ok ? `done, ${result.commitSha.slice(0, 10)}` : `failed (${result.code}): ${result.message}`}`,
+      );
+      return result;
+    } finally {
+      running.delete(jobId);
+      await cache.release(data.remote, jobId).catch(() => undefined);
+      await rm(metaDir(jobId), { recursive: true, force: true }).catch(() => undefined);
+    }
+  };
+
+  const metaDir = (jobId: string) => path.join(config.workDir, 'jobs', `${jobId}.maestro`);
+
+  const runJob = async (
+    data: AttemptJobData,
+    jobId: string,
+    job: Job,
+    backend: AgentBackend,
+    entry: RunningJob,
+  ): Promise<AttemptJobResult> => {
+    const timings = { fetchMs: 0, agentMs: 0, pushMs: 0 };
+    let t = performance.now();
+    let worktree: string;
+    try {
+      worktree = await cache.checkout(data.remote, data.checkoutRef, data.checkoutSha, jobId);
+    } catch (error) {
+      if (!(error instanceof RemoteError)) throw error;
+      timings.fetchMs = performance.now() - t;
+      return failure('remote-unreachable', error.message, name, timings);
+    }
+    timings.fetchMs = performance.now() - t;
+    const dir = metaDir(jobId);
+    await mkdir(dir, { recursive: true });
+    const task: AgentTask = {
+      runId: data.runId,
+      streamId: data.streamId,
+      streamTitle: data.task.streamTitle,
+      role: data.task.role,
+      roleInstructions: data.task.roleInstructions,
+      model: data.task.model,
+      files: data.task.files,
+      prompt: data.task.prompt,
+      promptFile: path.join(dir, 'prompt.md'),
+      reportFile: path.join(dir, 'report.md'),
+      cwd: worktree,
+      validationCommands: data.task.validationCommands,
+      ...(data.task.budgetUsd === undefined ? {} : { budgetUsd: data.task.budgetUsd }),
+      ...(data.task.resumeSessionId === undefined ? {} : { resumeSessionId: data.task.resumeSessionId }),
+      env: {},
+    };
+    // The prompt reaches the agent as a file and on stdin, never through a shell command line.
+    await writeFile(task.promptFile, task.prompt);
+    const progress = new ProgressSender(job);
+    t = performance.now();
+    const outcome = await runAgent(backend, task, {
+      timeoutMs: data.timeoutMs,
+      stallMs: data.stallMs,
+      signal: entry.controller.signal,
+      onActivity: (activity) => {
+        progress.add(activity);
+      },
+      logFile: path.join(dir, 'agent.log'),
+    });
+    timings.agentMs = performance.now() - t;
+    await progress.close();
+    const sessionId = outcome.sessionId;
+    if (entry.cause !== null || !outcome.ok)
+      return outcome.ok
+        ? failure('killed', 'stopped', name, timings, outcome.usage, sessionId)
+        : failure(outcome.code, outcome.message, name, timings, outcome.usage, sessionId);
+    t = performance.now();
+    const commit = await commitAll(worktree, data.commitMessage, {
+      identity: await commitIdentityArgs(worktree),
+      changedSince: data.baseSha,
+    });
+    const resultRef = `${data.resultRefPrefix}/${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${randomBytes(4).toString('hex')}`;
+    try {
+      await pushCommit(worktree, data.remote, commit.sha, resultRef);
+    } catch (error) {
+      if (!(error instanceof RemoteError)) throw error;
+      timings.pushMs = performance.now() - t;
+      return failure('remote-unreachable', error.message, name, timings, outcome.usage, sessionId);
+    }
+    timings.pushMs = performance.now() - t;
+    let report = outcome.report;
+    if (report.trim() === '') report = await readFile(task.reportFile, 'utf8').catch(() => '');
+    return {
+      ok: true,
+      commitSha: commit.sha,
+      resultRef,
+      changedFiles: commit.changed ?? [],
+      report,
+      usage: outcome.usage,
+      ...(sessionId === undefined ? {} : { sessionId }),
+      worker: name,
+      timings,
+    };
+  };
+
+  const workers: BullWorker[] = [...config.backends.keys()].map((backendName) => {
+    const worker = new Worker(attemptQueueName(backendName), process1, {
+      connection,
+      prefix: queuePrefix,
+      concurrency: config.concurrency,
+      name,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      // A job whose worker died twice is failed rather than handed round forever.
+      maxStalledCount: 2,
+      autorun: true,
+    });
+    worker.on('error', (error) => {
+      const message = error.message;
+      if (message !== lastConnectionError) config.log(`redis ${config.redis.display}: ${message}`);
+      lastConnectionError = message;
+    });
+    worker.on('ready', () => {
+      if (lastConnectionError !== '') config.log(`redis ${config.redis.display}: connected again`);
+      lastConnectionError = '';
+    });
+    worker.on('lockRenewalFailed', (ids: string[]) => {
+      for (const id of ids) {
+        const job = running.get(id);
+        if (job === undefined) continue;
+        job.cause ??= 'lock-lost';
+        job.controller.abort('lock-lost');
+      }
+    });
+    return worker;
+  });
+  await Promise.all([...workers.map((w) => w.waitUntilReady()), control.waitUntilReady()]);
+  config.log(
+    `worker ${name}: ${[...config.backends.keys()].join(', ')} × ${String(config.concurrency)} from ${config.redis.display}, work dir ${config.workDir}`,
+  );
+
+  let stopping: Promise<void> | null = null;
+  return {
+    name,
+    stop: (drainMs) => {
+      stopping ??= (async () => {
+        const handBack = setTimeout(() => {
+          if (running.size > 0)
+            config.log(`handing ${String(running.size)} running job(s) back to the queue`);
+          stopJobs(null, 'hand-back');
+        }, drainMs);
+        try {
+          // close(): no new jobs; resolves once the running ones have finished or been handed back.
+          await Promise.all(workers.map((w) => w.close()));
+        } finally {
+          clearTimeout(handBack);
+        }
+        await control.close();
+        // Nothing runs any more: the reaper finds nothing and exits.
+        reaper.stdin?.end();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Sends a job's agent activity back as BullMQ job progress, batched every `progressIntervalMs` and in
+ * order (one update at a time). Progress is best effort: a failed update only loses live-view lines.
+ */
+class ProgressSender {
+  #pending: AgentActivity[] = [];
+  #seq = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly job: Job) {}
+
+  add(activity: AgentActivity): void {
+    this.#pending.push(activity);
+    this.#timer ??= setTimeout(() => {
+      this.#timer = null;
+      this.#flush();
+    }, progressIntervalMs);
+  }
+
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const message: AttemptProgress = { seq: ++this.#seq, activities: this.#pending };
+    this.#pending = [];
+    this.#chain = this.#chain.then(
+      () => this.job.updateProgress(message as unknown as object),
+      () => undefined,
+    );
+    this.#chain = this.#chain.catch(() => undefined);
+  }
+
+  /** Sends what is left and waits for every update. */
+  async close(): Promise<void> {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#flush();
+    await this.#chain;
+  }
+}

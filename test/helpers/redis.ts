@@ -1,0 +1,83 @@
+/**
+ * A real `redis-server` for tests (Debian's package; `.ci/run` installs it), started on a free loopback
+ * port with persistence off, and stopped (or restarted on the same port) by the test. Start-up waits for
+ * the server's own "Ready to accept connections" line rather than sleeping.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A running test Redis. */
+export interface TestRedis {
+  readonly port: number;
+  /** `redis://[:password@]127.0.0.1:<port>` */
+  readonly url: string;
+  /** Stops the server (SIGTERM, then waits for it to exit). Safe to call twice. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port (after `stop`), with an empty data set. */
+  start(): Promise<void>;
+}
+
+/** A loopback port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+function launch(port: number, password: string | undefined): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  if (password !== undefined) args.push('--requirepass', password);
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (out.includes('Ready to accept connections')) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.on('error', (error) => {
+      reject(new Error(`could not start redis-server (apt-get install redis-server): ${error.message}`));
+    });
+    child.on('exit', (code) => {
+      reject(new Error(`redis-server exited (${String(code)}) before it was ready:\n${out}`));
+    });
+  });
+}
+
+/** Starts a redis-server on a free loopback port; `password` turns on `requirepass`. */
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+  const port = await freePort();
+  let child: ChildProcess | null = await launch(port, options.password);
+  const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
+  const stop = async (): Promise<void> => {
+    const running = child;
+    child = null;
+    if (running === null || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+    running.kill('SIGTERM');
+    await exited;
+  };
+  return {
+    port,
+    url: `redis://${auth}127.0.0.1:${String(port)}`,
+    stop,
+    start: async () => {
+      if (child !== null) return;
+      child = await launch(port, options.password);
+    },
+  };
+}
