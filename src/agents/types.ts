@@ -69,6 +69,9 @@ export type AgentActivity =
  * - `bad-output`: the output could not be understood (malformed, truncated, no final result).
  * - `config`: the agent CLI rejected its configuration or input.
  * - `tool-failure`: a tool the agent relied on failed fatally.
+ * - `remote-unreachable` / `worker-lost` / `cancelled` / `bad-job` / `bad-result`: an attempt run on a
+ *   worker (`--redis`, see `src/queue`) could not use the git remote, lost its workers, was cancelled,
+ *   was refused by the worker, or came back with a result that does not match its commit.
  */
 export type AgentFailureCode =
   | 'exit-nonzero'
@@ -86,7 +89,12 @@ export type AgentFailureCode =
   | 'missing-binary'
   | 'bad-output'
   | 'config'
-  | 'tool-failure';
+  | 'tool-failure'
+  | 'remote-unreachable'
+  | 'worker-lost'
+  | 'cancelled'
+  | 'bad-job'
+  | 'bad-result';
 
 /** Usage of a run that reported nothing. */
 export const noUsage: Usage = {

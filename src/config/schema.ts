@@ -93,6 +93,20 @@ function buildConfigSchema() {
         .describe(
           'Run the validation commands once on the base commit before any agent starts (default true)',
         ),
+      redis: z
+        .string()
+        .regex(/^rediss?:\/\//)
+        .optional()
+        .describe(
+          'Run streams on `maestro worker`s through this Redis (`--redis`); keep passwords out of the file: MAESTRO_REDIS_URL',
+        ),
+      remote: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'With `redis`: the git remote the workers fetch from and push to (`--remote`, default origin)',
+        ),
     })
     .describe('Maestro project configuration (maestro.config.json or maestro.config.yaml)');
 }

@@ -24,6 +24,7 @@ import { fetchRef, pushCommit, RemoteError } from './remote.js';
 import {
   attemptJobId,
   jobFormatVersion,
+  parseJobData,
   parseJobResult,
   resultRefPrefix,
   startCommitRef,
@@ -52,7 +53,11 @@ export interface QueueAttemptRequest {
 
 /** How an attempt ended, as the coordinator sees it: a commit in the local repository, or a failure value. */
 export type QueueAttemptOutcome =
-  | (Extract<AttemptJobResult, { ok: true }> & { readonly jobId: string })
+  | (Extract<AttemptJobResult, { ok: true }> & {
+      readonly jobId: string;
+      /** The commit the job counted its changes from (an earlier one for a re-attached job). */
+      readonly baseSha: string;
+    })
   | {
       readonly ok: false;
       readonly code: QueueFailureCode;
@@ -172,8 +177,13 @@ export class QueueClient {
     readonly remote: string,
     /** The remote as workers reach it (the job's `remote`): its URL, never carrying credentials. */
     readonly remoteForWorkers: string,
-    private readonly hooks: QueueClientHooks,
+    private hooks: QueueClientHooks,
   ) {}
+
+  /** Sends the client's notes to `note` from now on (the run's journal, once the run has one). */
+  setNote(note: (message: string) => void): void {
+    this.hooks = { note };
+  }
 
   /** Loads BullMQ (only runs with `--redis` do) and prepares the client; nothing connects until first use. */
   static async connect(options: {
@@ -296,18 +306,20 @@ export class QueueClient {
     // A coordinator that stopped (kill -9) while attempt N-1 ran finds its job still queued, running or
     // finished but unread (read results are removed): that job's result is this attempt's.
     let jobId = attemptJobId(request.runId, request.streamId, request.attempt);
-    if (request.attempt > 1) {
-      const previousId = attemptJobId(request.runId, request.streamId, request.attempt - 1);
+    for (let earlier = request.attempt - 1; earlier >= Math.max(1, request.attempt - 5); earlier--) {
+      const previousId = attemptJobId(request.runId, request.streamId, earlier);
       const previous = await queue.getJob(previousId);
-      const state = previous === undefined ? 'unknown' : await previous.getState();
-      if (state !== 'unknown' && state !== 'failed') {
-        jobId = previousId;
-        this.hooks.note(
-          `${request.streamId}: attempt ${String(request.attempt)} re-attaches to job ${previousId} (${state}), started before the coordinator stopped; its result counts`,
-        );
-      } else if (previous !== undefined) {
+      if (previous === undefined) continue;
+      const state = await previous.getState();
+      if (state === 'failed' || state === 'unknown') {
         await previous.remove().catch(() => undefined);
+        continue;
       }
+      jobId = previousId;
+      this.hooks.note(
+        `${request.streamId}: attempt ${String(request.attempt)} re-attaches to job ${previousId} (${state}), queued before the coordinator stopped; its result counts`,
+      );
+      break;
     }
     if (signal.aborted) return failed(jobId, 'killed', 'stopped before the job was queued');
     try {
@@ -441,7 +453,8 @@ export class QueueClient {
       };
     await job?.remove().catch(() => undefined);
     this.overhead.resultMs += performance.now() - started;
-    return { ...result, jobId };
+    const data = parseJobData(job?.data);
+    return { ...result, jobId, baseSha: data.ok ? data.job.baseSha : request.baseSha };
   }
 
   /** Cancels one job: removed when still waiting, else its run's agents are stopped on their workers. */

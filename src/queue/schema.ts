@@ -16,8 +16,8 @@ export const jobFormatVersion = 1;
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const shaPattern = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
-/** Refs a job may name: only under `refs/maestro/`, path segments of safe characters. */
-const refPattern = /^refs\/maestro\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+/** Refs a job may name: only under `refs/maestro/`, path segments of safe characters, no `..` (git's own rule too). */
+const refPattern = /^refs\/maestro(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/;
 
 /** True for a git remote a worker may fetch from and push to (see the module comment). */
 export function isSafeRemote(remote: string): boolean {
@@ -31,7 +31,11 @@ const buildSchemas = once(() => {
   const { z } = loadZod();
   const id = z.string().regex(idPattern);
   const sha = z.string().regex(shaPattern);
-  const ref = z.string().regex(refPattern).max(400);
+  const ref = z
+    .string()
+    .regex(refPattern)
+    .max(400)
+    .refine((r) => !r.includes('..'), 'a ref may not contain ..');
   const usage = z.object({
     inputTokens: z.number().nonnegative(),
     outputTokens: z.number().nonnegative(),
@@ -97,19 +101,8 @@ const buildSchemas = once(() => {
 /** A stream-attempt job as it is stored in Redis. */
 export type AttemptJobData = z.infer<ReturnType<typeof buildSchemas>['job']>;
 
-/** Failure codes of the queue path, next to the agents' own. */
-export type QueueFailureCode =
-  | AgentFailureCode
-  /** The worker could not fetch from or push to the job's git remote. */
-  | 'remote-unreachable'
-  /** The job was malformed, of another format version, or named a backend the worker does not run. */
-  | 'bad-job'
-  /** The job stalled (its worker died or lost Redis) more often than allowed. */
-  | 'worker-lost'
-  /** The run was aborted or interrupted while the job waited or ran. */
-  | 'cancelled'
-  /** The worker's result did not match the commit it pushed. */
-  | 'bad-result';
+/** Failure codes of an attempt run on a worker: the agents' own and the queue's (see `AgentFailureCode`). */
+export type QueueFailureCode = AgentFailureCode;
 
 /** A worker's result for one job (BullMQ's return value). Failures of the agent are results, not job failures. */
 export type AttemptJobResult =

@@ -477,6 +477,9 @@ class RunEngine {
     };
     if (this.hooks.signal?.aborted === true) onAbort();
     this.hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    this.hooks.executor.bindJournal?.((message) => {
+      this.emit({ type: 'note', message });
+    });
     const inflight = new Map<string, Promise<void>>();
     // Streams committed but not merged (stopped between commit and merge, or a review abort) are not
     // startable by the scheduler: merge them first; #runStream skips the agent for a committed stream.

@@ -24,6 +24,12 @@ export interface StreamExecutor {
   prepareAhead?(repo: string, worktree: string, branch: string, sha: string, priority: Priority): void;
   /** Waits for background work (checkouts ahead of time) to end; called when a run ends. */
   settle?(): Promise<void>;
+  /**
+   * Gives the executor a way to say things the journal should keep (a queue executor: Redis down and
+   * back, a job re-attached after a coordinator crash, a superseded attempt's late result). Called
+   * once when the run's loop starts.
+   */
+  bindJournal?(note: (message: string) => void): void;
 }
 
 /** Runs attempts in local worktrees, with agents as local child processes (own process group; killed as a group). */

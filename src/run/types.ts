@@ -70,6 +70,11 @@ export interface RunOptions {
   readonly setup?: SetupSpec;
   /** False (`--skip-baseline`): the validation commands are not first run on the base commit. */
   readonly baseline?: boolean;
+  /**
+   * `--redis`: attempts run on workers through this Redis, saved without its password (`display` of
+   * `src/queue/connection.ts`); `resume` and `abort` need the full URL again when it had one.
+   */
+  readonly redis?: { readonly url: string; readonly needsPassword: boolean; readonly remote: string };
 }
 
 /** How a run ended (or that it is still going). */

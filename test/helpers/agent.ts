@@ -40,7 +40,7 @@ const b = { ...(config['*'] ?? {}), ...(config[title] ?? {}), ...(config[id] ?? 
 const prompt = readFileSync(process.env.MAESTRO_PROMPT_FILE, 'utf8');
 let stdin = '';
 try { stdin = readFileSync(0, 'utf8'); } catch {}
-const log = (event) => appendFileSync(path.join(dir, 'timeline.jsonl'), JSON.stringify({ stream: id, title, event, t: Date.now(), pid: process.pid }) + '\n');
+const log = (event) => appendFileSync(path.join(dir, 'timeline.jsonl'), JSON.stringify({ stream: id, title, event, t: Date.now(), pid: process.pid, cwd: process.cwd() }) + '\n');
 mkdirSync(path.join(dir, 'prompts'), { recursive: true });
 let n = 1;
 while (existsSync(path.join(dir, 'prompts', id + '-' + n + '.md'))) n++;
@@ -74,6 +74,8 @@ export interface TimelineEntry {
   readonly event: 'start' | 'end' | 'crash';
   readonly t: number;
   readonly pid: number;
+  /** The agent's working directory (its worktree: on which worker, for runs on workers). */
+  readonly cwd: string;
 }
 
 /** A stand-in agent installed in `dir`; `command` is what to pass as `--agent-command`. */

@@ -3,17 +3,24 @@
  * port with persistence off, and stopped (or restarted on the same port) by the test. Start-up waits for
  * the server's own "Ready to accept connections" line rather than sleeping.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** A running test Redis. */
 export interface TestRedis {
   readonly port: number;
   /** `redis://[:password@]127.0.0.1:<port>` */
   readonly url: string;
-  /** Stops the server (SIGTERM, then waits for it to exit). Safe to call twice. */
-  stop(): Promise<void>;
-  /** Starts it again on the same port (after `stop`), with an empty data set. */
+  /**
+   * Stops the server and waits for it to exit. Safe to call twice. With `keepData`, it first writes its
+   * data set to its own temp directory (`SHUTDOWN SAVE`), so `start` brings the same queues back: Redis
+   * went away and returned, nothing lost.
+   */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+  /** Starts it again on the same port (after `stop`), with the data set `stop` kept, if any. */
   start(): Promise<void>;
 }
 
@@ -33,8 +40,19 @@ export function freePort(): Promise<number> {
   });
 }
 
-function launch(port: number, password: string | undefined): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+function launch(port: number, password: string | undefined, dir: string): Promise<ChildProcess> {
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ];
   if (password !== undefined) args.push('--requirepass', password);
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
@@ -42,13 +60,13 @@ function launch(port: number, password: string | undefined): Promise<ChildProces
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8');
       if (out.includes('Ready to accept connections')) {
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
+        child.stdout.off('data', onData);
+        child.stdout.resume();
         resolve(child);
       }
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     child.on('error', (error) => {
       reject(new Error(`could not start redis-server (apt-get install redis-server): ${error.message}`));
     });
@@ -58,18 +76,33 @@ function launch(port: number, password: string | undefined): Promise<ChildProces
   });
 }
 
-/** Starts a redis-server on a free loopback port; `password` turns on `requirepass`. */
+/** Starts a redis-server on a free loopback port; `password` turns on `requirepass`. `stop` it in the test's cleanup. */
 export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
-  let child: ChildProcess | null = await launch(port, options.password);
+  const dir = mkdtempSync(path.join(tmpdir(), 'maestro-redis-'));
+  let child: ChildProcess | null = await launch(port, options.password, dir);
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
-  const stop = async (): Promise<void> => {
+  const stop = async (stopOptions: { keepData?: boolean } = {}): Promise<void> => {
     const running = child;
     child = null;
     if (running === null || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill('SIGTERM');
+    const exited = new Promise<void>((resolve) =>
+      running.once('exit', () => {
+        resolve();
+      }),
+    );
+    if (stopOptions.keepData === true) {
+      const cli = [
+        '-p',
+        String(port),
+        ...(options.password === undefined ? [] : ['--no-auth-warning', '-a', options.password]),
+      ];
+      execFileSync('redis-cli', [...cli, 'SHUTDOWN', 'SAVE'], { stdio: 'ignore' });
+    } else {
+      running.kill('SIGTERM');
+    }
     await exited;
+    if (stopOptions.keepData !== true) rmSync(dir, { recursive: true, force: true });
   };
   return {
     port,
@@ -77,7 +110,8 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
     stop,
     start: async () => {
       if (child !== null) return;
-      child = await launch(port, options.password);
+      mkdirSync(dir, { recursive: true });
+      child = await launch(port, options.password, dir);
     },
   };
 }

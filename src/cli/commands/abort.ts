@@ -7,7 +7,9 @@ import { killProcessesUnder } from '../../run/orphans.js';
 import { applyEvent } from '../../run/state.js';
 import { writeState } from '../../run/journal.js';
 import type { RunEvent } from '../../run/types.js';
+import { RemoteError } from '../../queue/remote.js';
 import { CliError } from '../errors.js';
+import { openQueue, savedQueueSettings } from '../queue-run.js';
 import { asCliError, resolveRepo } from './run.js';
 import { pickRun } from './status.js';
 
@@ -20,6 +22,10 @@ export function registerAbort(program: Command): void {
     )
     .argument('[run]', 'run id (default: the latest run)')
     .option('--repo <dir>', 'repository (default: the one containing the current directory)')
+    .option(
+      '--redis <url>',
+      'for a run on workers: its Redis URL again (needed when it has a password; or MAESTRO_REDIS_URL)',
+    )
     .addHelpText(
       'after',
       `
@@ -48,6 +54,28 @@ Examples:
         }
       }
       killProcessesUnder(loaded.paths.worktrees);
+      const saved = loaded.options.redis;
+      if (saved !== undefined) {
+        // The coordinator may be gone (kill -9): take the run's jobs out of the queue and stop its agents on the workers.
+        const opened = await openQueue(
+          await savedQueueSettings(repo, saved, flags.redis),
+          repo,
+          runId,
+          loaded.options.agent,
+          (m) => process.stderr.write(`maestro: ${m}\n`),
+        );
+        try {
+          const cancelled = await opened.client.cancelRunJobs(runId, [loaded.options.agent]);
+          if (cancelled > 0)
+            process.stdout.write(`cancelled ${String(cancelled)} queued job(s) of run ${runId}\n`);
+        } catch (error) {
+          if (error instanceof RemoteError)
+            throw new CliError(`${error.message}; run \`maestro abort ${runId}\` again`, 1);
+          throw error;
+        } finally {
+          await opened.client.close();
+        }
+      }
       const { state } = await loadRun(repo, runId);
       if (state.status === 'completed') {
         process.stdout.write(`run ${runId} had already completed; nothing to abort\n`);

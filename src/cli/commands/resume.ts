@@ -3,6 +3,7 @@ import { loadRun, resumeRun } from '../../run/engine.js';
 import { LocalExecutor } from '../../run/executor.js';
 import { listRuns } from '../../run/journal.js';
 import { CliError } from '../errors.js';
+import { openQueue, savedQueueSettings } from '../queue-run.js';
 import { outputModeFor, startProgress } from '../progress.js';
 import { asCliError, backendFor, finishRun, interruptOnSignals, parseUsdFor, resolveRepo } from './run.js';
 
@@ -36,6 +37,10 @@ export function registerResume(program: Command): void {
       parseUsdFor('--budget-usd'),
     )
     .option('--stream-budget-usd <usd>', 'a new per-stream budget', parseUsdFor('--stream-budget-usd'))
+    .option(
+      '--redis <url>',
+      'for a run on workers: its Redis URL again (needed when it has a password; or MAESTRO_REDIS_URL)',
+    )
     .option('--no-live', 'plain progress lines even on a terminal')
     .option('--no-color', 'no colours: plain progress lines instead of the live view (also NO_COLOR=1)')
     .addHelpText(
@@ -50,6 +55,7 @@ Examples:
       const runId = runArg ?? (await latestResumable(repo));
       const interrupt = interruptOnSignals();
       let stopProgress: () => void = () => undefined;
+      let closeQueue: () => Promise<void> = () => Promise.resolve();
       try {
         const { options, analysis } = await loadRun(repo, runId);
         const json = flags.json === true;
@@ -59,11 +65,23 @@ Examples:
           ...(flags.budgetUsd === undefined ? {} : { budgetUsd: flags.budgetUsd }),
           ...(flags.streamBudgetUsd === undefined ? {} : { streamBudgetUsd: flags.streamBudgetUsd }),
         };
+        // A run on workers re-attaches to its queue: jobs still queued or running are waited for, not redone.
+        const opened =
+          options.redis === undefined
+            ? null
+            : await openQueue(
+                await savedQueueSettings(repo, options.redis, flags.redis),
+                repo,
+                runId,
+                options.agent,
+                (m) => process.stderr.write(`maestro: ${m}\n`),
+              );
+        if (opened !== null) closeQueue = () => opened.client.close();
         const result = await resumeRun(
           repo,
           runId,
           {
-            executor: new LocalExecutor(await backendFor(options)),
+            executor: opened?.executor ?? new LocalExecutor(await backendFor(options)),
             bus: progress.bus,
             signal: interrupt.signal,
           },
@@ -76,6 +94,7 @@ Examples:
       } finally {
         stopProgress();
         interrupt.dispose();
+        await closeQueue();
       }
     });
 }

@@ -7,12 +7,14 @@ import type { Analysis } from '../../analyze/types.js';
 import { RunError, startRun, type RunResult } from '../../run/engine.js';
 import { EventBus } from '../../run/events.js';
 import { LocalExecutor } from '../../run/executor.js';
+import { newRunId } from '../../run/journal.js';
 import { landRun } from '../../run/land.js';
 import { jsonReporter, lineReporter } from '../../run/reporters.js';
 import { formatSummary } from '../../run/summary.js';
 import { scheduleModes, type RunOptions, type ScheduleMode } from '../../run/types.js';
 import { CliError, ExitCode, parsePositiveInt } from '../errors.js';
 import { loadAnalysis, planErrors, type LoadAnalysisOptions } from '../load-analysis.js';
+import { openQueue, queueSettings, redisUrlEnv, savedQueueOptions } from '../queue-run.js';
 import { createRunBackend, modelChoices, resolveRunOptions } from '../run-options.js';
 import { runSetupFor, setupSummaryLines } from '../setup-options.js';
 import { describeSetup } from '../../run/setup-detect.js';
@@ -280,6 +282,14 @@ export function registerRun(program: Command): void {
       collect,
       [] as string[],
     )
+    .option(
+      '--redis <url>',
+      'run the agents on `maestro worker`s through this Redis (redis://[:password@]host:port, rediss:// for TLS; or MAESTRO_REDIS_URL)',
+    )
+    .option(
+      '--remote <name>',
+      'with --redis: the git remote workers fetch from and push to (default: origin)',
+    )
     .addHelpText(
       'after',
       `
@@ -290,6 +300,7 @@ Examples:
   $ maestro run plan.md --schedule waves --validate 'npm test' --retries 2
   $ maestro run plan.md --json --yes > events.jsonl     # for CI
   $ maestro run plan.md --yes --review                   # approve, skip or abort each merge
+  $ maestro run plan.md --yes --redis redis://10.0.0.5:6379 --remote origin   # on maestro workers
   $ maestro run plan.md --setup 'npm ci' --validate 'npm test' --yes
   $ maestro run plan.md --setup 'uv sync' --teardown 'docker compose down' --yes
 
@@ -314,8 +325,20 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
           'no agent CLI (claude, codex, gemini) found on PATH; pass --agent claude|codex|gemini|command|demo',
         );
       }
-      if (agent === 'command' && (flags.agentCommand ?? config.agentCommand) === undefined)
+      const redisUrl = flags.redis ?? process.env[redisUrlEnv] ?? config.redis;
+      if (flags.remote !== undefined && redisUrl === undefined)
+        throw new CliError('--remote is for runs on workers: use it with --redis URL');
+      // With --redis the workers run the agents with their own --agent-command; this machine needs none.
+      if (
+        agent === 'command' &&
+        redisUrl === undefined &&
+        (flags.agentCommand ?? config.agentCommand) === undefined
+      )
         throw new CliError('--agent command needs --agent-command "CMD"');
+      const queue =
+        redisUrl === undefined
+          ? null
+          : await queueSettings(repo, redisUrl, flags.remote ?? config.remote ?? 'origin');
       if (flags.review === true && (flags.json === true || !(process.stdin.isTTY && process.stdout.isTTY))) {
         throw new CliError(
           '--review asks before each merge and needs an interactive terminal (and no --json); run it in a terminal, or drop --review',
@@ -333,7 +356,7 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
         config,
         base: flags.base,
       });
-      const options: RunOptions = resolveRunOptions({
+      const resolved: RunOptions = resolveRunOptions({
         agent,
         flags,
         given: (name) => command.getOptionValueSource(name) === 'cli',
@@ -346,7 +369,10 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
         throw new CliError(
           `${describeSetup(setup)}, but ${missing.join(', ')} is not on PATH; install it, or set the setup yourself (--setup CMD, or setup: [] in maestro.config.json to turn it off)`,
         );
-      const backend = await backendFor(options);
+      const options: RunOptions =
+        queue === null ? resolved : { ...resolved, redis: savedQueueOptions(queue) };
+      // On workers the agents are theirs: nothing to find on this machine.
+      const backend = queue === null ? await backendFor(options) : null;
       const json = flags.json === true;
       (json ? process.stderr : process.stdout).write(
         describeSchedule(analysis, options.schedule, options.maxParallel) +
@@ -361,26 +387,37 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
       }
       const interrupt = interruptOnSignals();
       const progress = startProgress(outputModeFor(flags), analysis);
+      const runId = newRunId();
+      const opened =
+        queue === null
+          ? null
+          : await openQueue(queue, repo, runId, agent, (m) => process.stderr.write(`maestro: ${m}\n`));
       try {
-        const result = await startRun(repo, analysis, options, {
-          executor: new LocalExecutor(backend),
-          bus: progress.bus,
-          signal: interrupt.signal,
-          ...(flags.yes === true
-            ? {}
-            : {
-                approveWave: (wave: number, ids: readonly string[]) =>
-                  progress.whilePaused(() =>
-                    ask(`Ready to spawn ${String(ids.length)} agents in wave ${String(wave + 1)}?`),
-                  ),
-              }),
-          ...(flags.review === true
-            ? {
-                reviewMerge: (review) =>
-                  progress.whilePaused(async () => (await import('../review.js')).askReview(review)),
-              }
-            : {}),
-        });
+        const result = await startRun(
+          repo,
+          analysis,
+          options,
+          {
+            executor: opened?.executor ?? new LocalExecutor(backend ?? (await backendFor(options))),
+            bus: progress.bus,
+            signal: interrupt.signal,
+            ...(flags.yes === true
+              ? {}
+              : {
+                  approveWave: (wave: number, ids: readonly string[]) =>
+                    progress.whilePaused(() =>
+                      ask(`Ready to spawn ${String(ids.length)} agents in wave ${String(wave + 1)}?`),
+                    ),
+                }),
+            ...(flags.review === true
+              ? {
+                  reviewMerge: (review) =>
+                    progress.whilePaused(async () => (await import('../review.js')).askReview(review)),
+                }
+              : {}),
+          },
+          runId,
+        );
         progress.stop();
         process.exitCode = await finishRun(result, json, options.land);
       } catch (error) {
@@ -388,6 +425,7 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
       } finally {
         progress.stop();
         interrupt.dispose();
+        await opened?.client.close();
       }
     });
 }

@@ -102,7 +102,8 @@ jobs back to the queue and stop them; exit 0.`,
         );
       }
       const workDir = path.resolve(flags.workDir ?? path.join(homedir(), '.cache', 'maestro-worker'));
-      const log = (line: string) => process.stderr.write(`[maestro worker] ${line}\n`);
+      const log = (line: string) =>
+        process.stderr.write(`[maestro worker] ${new Date().toISOString().slice(11, 23)} ${line}\n`);
       const worker = await startWorker({
         redis,
         concurrency: flags.concurrency,
