@@ -1,10 +1,10 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { backendNames, isBackendName, type BackendName } from '../../agents/registry.js';
 import type { AgentBackend } from '../../agents/types.js';
 import { parseRedisUrl, RedisUrlError } from '../../queue/connection.js';
 import { startWorker } from '../../queue/worker.js';
+import { userCacheDir } from '../../run/worktrees.js';
 import { CliError, parsePositiveInt } from '../errors.js';
 import { createRunBackend } from '../run-options.js';
 
@@ -43,7 +43,10 @@ export function registerWorker(program: Command): void {
     )
     .option('--agent-path <file>', 'path of the claude/codex/gemini executable (with one of them as --agent)')
     .option('--concurrency <n>', 'jobs run at once per backend', parsePositiveInt('--concurrency'), 1)
-    .option('--work-dir <dir>', 'cached clones and per-job worktrees (default: ~/.cache/maestro-worker)')
+    .option(
+      '--work-dir <dir>',
+      'cached clones and per-job worktrees (default: $XDG_CACHE_HOME/maestro-worker, else ~/.cache/…)',
+    )
     .option('--name <name>', 'worker name shown in results and logs (default: host-pid)')
     .addOption(
       new Option(
@@ -101,7 +104,7 @@ jobs back to the queue and stop them; exit 0.`,
           }),
         );
       }
-      const workDir = path.resolve(flags.workDir ?? path.join(homedir(), '.cache', 'maestro-worker'));
+      const workDir = path.resolve(flags.workDir ?? path.join(userCacheDir(), 'maestro-worker'));
       const log = (line: string) =>
         process.stderr.write(`[maestro worker] ${new Date().toISOString().slice(11, 23)} ${line}\n`);
       const worker = await startWorker({
