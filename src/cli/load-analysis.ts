@@ -10,6 +10,7 @@ import { findRepoRoot, listRepoFiles } from '../analyze/repo-files.js';
 import { loadRoles } from '../analyze/roles-loader.js';
 import type { Analysis } from '../analyze/types.js';
 import { parsePlan } from '../plan/parse.js';
+import type { PlanSettingsInput } from '../plan/settings.js';
 import { CliError } from './errors.js';
 
 export interface LoadAnalysisOptions {
@@ -23,6 +24,8 @@ export interface LoadAnalysisOptions {
   readonly projectModel?: string | undefined;
   readonly defaultModel?: string | undefined;
   readonly acceptsModel?: ((model: string) => boolean) | undefined;
+  /** Settings merged over the plan's own (an assisted reading). */
+  readonly planSettings?: PlanSettingsInput | undefined;
 }
 
 /** Reads the plan file, or throws a usage error that says what to do. */
@@ -65,7 +68,12 @@ export async function loadAnalysis(planPath: string, options: LoadAnalysisOption
     loadRoles(repo),
     loadBuiltinPrices(),
   ]);
-  const analysis = analyzePlan(parsePlan(text, planPath), {
+  const parsed = parsePlan(
+    text,
+    planPath,
+    options.planSettings === undefined ? {} : { settings: options.planSettings },
+  );
+  const analysis = analyzePlan(parsed, {
     repo,
     repoFiles,
     roles: roles.roles,

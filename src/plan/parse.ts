@@ -176,12 +176,37 @@ function unterminatedFences(doc: MarkdownDoc, source: string): Diagnostic[] {
     );
 }
 
-function parseDocument(text: string, source: string, diagnostics: Diagnostic[]): Plan {
+/** Options for `parsePlan`. */
+export interface ParseOptions {
+  /**
+   * Settings merged over the plan's own (validated by the caller, e.g. an assisted reading): each key
+   * wins over the plan's, and `phases` entries win per id.
+   */
+  readonly settings?: PlanSettingsInput;
+}
+
+/** `over` merged over `base`: keys replace, phases merge by id. */
+function mergeSettings(
+  base: PlanSettingsInput | null,
+  over: PlanSettingsInput | undefined,
+): PlanSettingsInput | null {
+  if (!over) return base;
+  if (!base) return over;
+  const phases = [...(base.phases ?? [])];
+  for (const phase of over.phases ?? []) {
+    const at = phases.findIndex((p) => p.id === phase.id);
+    if (at >= 0) phases[at] = { ...phases[at], ...phase };
+    else phases.push(phase);
+  }
+  return { ...base, ...over, ...(phases.length > 0 ? { phases } : {}) };
+}
+
+function parseDocument(text: string, source: string, diagnostics: Diagnostic[], options: ParseOptions): Plan {
   const doc = readMarkdown(text);
   diagnostics.push(...unterminatedFences(doc, source));
   const settingsResult = readSettings(doc, source);
   diagnostics.push(...settingsResult.diagnostics);
-  const settings = settingsResult.settings;
+  const settings = mergeSettings(settingsResult.settings, options.settings);
   const layout = findPhases(doc, settings?.phaseLevel);
   if (layout.alternative) diagnostics.push(ambiguity(source, layout.construct, layout.alternative));
   const drafts = uniqueIds(
@@ -389,12 +414,12 @@ function parseDocument(text: string, source: string, diagnostics: Diagnostic[]):
 }
 
 /** Parses a Markdown implementation plan; never throws: problems are returned as diagnostics. */
-export function parsePlan(text: string, source: string): ParseResult {
+export function parsePlan(text: string, source: string, options: ParseOptions = {}): ParseResult {
   const diagnostics: Diagnostic[] = [];
   const refused = guard(text, source);
   if (refused) return { plan: emptyPlan(source), diagnostics: [refused] };
   try {
-    const plan = parseDocument(text, source, diagnostics);
+    const plan = parseDocument(text, source, diagnostics, options);
     return { plan, diagnostics };
   } catch (error) {
     // A parser bug must not take the CLI down with a stack trace; report it like any other problem.
