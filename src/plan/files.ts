@@ -148,6 +148,9 @@ export class FileCollector {
 
   /** Paths written in prose or bullets (files only, not cited ones). */
   addProse(text: string, line: number): void {
+    for (const url of text.matchAll(/\b[a-z][\w+.-]*:\/\/[^\s`)>\]]+/gi))
+      if (/\/[^/]+\.[a-z]{1,8}$/i.test(url[0].replace(/[.,;:!?]+$/, '')))
+        this.skip(url[0].replace(/[.,;:!?]+$/, ''), line, 'a URL, not a repository path');
     for (const token of tokens(text)) {
       const cited = citation(text, token.start);
       if (cited !== null) {

@@ -14,7 +14,7 @@ import type {
   PlanSettings,
 } from './types.js';
 import { readMarkdown, type MarkdownDoc } from './markdown.js';
-import { findPhases, type PhaseAlternative, type PhaseDraft } from './phases.js';
+import { cancelledUnits, findPhases, type PhaseAlternative, type PhaseDraft } from './phases.js';
 import { collectFiles, type SkippedPath } from './files.js';
 import { RefIndex } from './references.js';
 import { readDependencies } from './dependencies.js';
@@ -208,6 +208,21 @@ function parseDocument(text: string, source: string, diagnostics: Diagnostic[], 
   diagnostics.push(...settingsResult.diagnostics);
   const settings = mergeSettings(settingsResult.settings, options.settings);
   const layout = findPhases(doc, settings?.phaseLevel);
+  // Cancelled work is left out, its files too, and reported so it does not vanish silently.
+  const cancelled = cancelledUnits(doc);
+  const inCancelled = new Uint8Array(doc.lines.length + 2);
+  for (const unit of cancelled) {
+    for (let l = unit.line; l <= unit.endLine && l < inCancelled.length; l++) inCancelled[l] = 1;
+    diagnostics.push(
+      diagnostic(
+        'info',
+        'cancelled-work',
+        source,
+        unit.line,
+        `"${unit.title}" is struck through or marked cancelled, so it is left out (no phase, no files); remove the mark to run it`,
+      ),
+    );
+  }
   if (layout.alternative) diagnostics.push(ambiguity(source, layout.construct, layout.alternative));
   const drafts = uniqueIds(
     [...layout.phases, ...settingsDrafts(settings, settingsResult.line, layout.phases)],
@@ -249,7 +264,7 @@ function parseDocument(text: string, source: string, diagnostics: Diagnostic[], 
     }
     if (draft.line === draft.endLine && draft.line === settingsResult.line) return [];
     const skipped: SkippedPath[] = [];
-    const found = collectFiles(doc, draft.line, draft.endLine, undefined, skipped);
+    const found = collectFiles(doc, draft.line, draft.endLine, (l) => inCancelled[l] === 1, skipped);
     // Nothing vanishes: every path-like token the phase does not get as a file is reported, with why.
     for (const s of skipped)
       diagnostics.push(

@@ -87,9 +87,33 @@ function compareRanks(a: number[], b: number[]): number {
 }
 
 /** The heading groups that could be the plan's phases, keyed by depth and unit word. */
+/** Struck through (`~~Phase 3~~`) or marked CANCELLED / DROPPED: work the plan took back. */
+const CANCELLED_RE = /^\s*~~.+~~|\b(?:cancell?ed|dropped|abandoned|won[’']?t do|scrapped)\b/i;
+
+/** A unit of work the plan cancelled: left out of the phases, and reported. */
+export interface CancelledUnit {
+  readonly line: number;
+  readonly endLine: number;
+  readonly title: string;
+}
+
+/** Unit headings the plan struck through or marked cancelled, with the lines their sections span. */
+export function cancelledUnits(doc: MarkdownDoc): CancelledUnit[] {
+  const out: CancelledUnit[] = [];
+  doc.headings.forEach((heading, index) => {
+    if (!CANCELLED_RE.test(heading.text)) return;
+    const label = readUnitLabel(heading.text.replace(/~~/g, ''));
+    if (!label) return;
+    const end = nextBoundary(doc, index + 1, heading.depth);
+    out.push({ line: heading.line, endLine: end, title: cleanTitle(heading.text.replace(/~~/g, '')) });
+  });
+  return out;
+}
+
 function headingGroups(doc: MarkdownDoc): Candidate[][] {
   const groups = new Map<string, Candidate[]>();
   for (const heading of doc.headings) {
+    if (CANCELLED_RE.test(heading.text)) continue;
     const label = readUnitLabel(heading.text);
     if (!label) continue;
     // Numbered headings such as "## 5. Risks" are still non-work sections; keyword labels are not.
@@ -296,8 +320,15 @@ function fromListItems(doc: MarkdownDoc): PhaseDraft[] {
       /^\W*(?:tasks?|plan|todo|steps|implementation)\b/i.test(section)
     );
   });
-  if (items.length < 2) return [];
-  return items.map((item, index) => {
+  // Task items (checkboxes, `Task N:` / `T01` labels) are the work; a plain numbered list beside them
+  // (conventions, instructions) is not.
+  const labelled = items.filter((item) => {
+    const label = readUnitLabel(cleanTitle(item.text));
+    return item.checked !== null || (label !== null && label.style !== 'numbered');
+  });
+  const units = labelled.length >= 2 ? labelled : items;
+  if (units.length < 2) return [];
+  return units.map((item, index) => {
     const text = cleanTitle(item.text);
     const label = readUnitLabel(text);
     const id = label ? label.id : item.ordinal !== null ? String(item.ordinal) : String(index + 1);

@@ -60,7 +60,10 @@ function expandRange(from: string, to: string): string[] {
 /** Splits `1, 2 and 4-6` into ids, expanding integer ranges. */
 function splitIdList(list: string): string[] {
   const ids: string[] = [];
-  const re = new RegExp(`(${ID_TOKEN})(?:\\s*(?:-|–|\\bto\\b|\\bthrough\\b)\\s*(${ID_TOKEN}))?`, 'gi');
+  const re = new RegExp(
+    `(${ID_TOKEN}|[A-Z](?!\\w))(?:\\s*(?:-|–|\\bto\\b|\\bthrough\\b)\\s*(${ID_TOKEN}|[A-Z](?!\\w)))?`,
+    'gi',
+  );
   for (const match of list.matchAll(re)) {
     const from = match[1] ?? '';
     const to = match[2];
@@ -95,8 +98,10 @@ export class RefIndex {
     const words = [...this.kindWords]
       .sort((a, b) => b.length - a.length)
       .map((w) => w.replace(/ /g, '\\s+').replace(/y$/, '(?:y|ie)'));
+    // Letter ids (`Stream B`); lower-case letters are dropped in `find` ("phases and" is no "phase s").
+    const idOrLetter = `(?:${ID_TOKEN}|[A-Z](?![\\w]))`;
     this.kindRe = new RegExp(
-      `\\b(${words.join('|')})(?:e?s)?\\.?\\s*(${ID_TOKEN}(?:${LIST_SEP}${ID_TOKEN}(?![\\w-]))*)`,
+      `\\b(${words.join('|')})(?:e?s)?\\.?\\s*(${idOrLetter}(?:${LIST_SEP}${idOrLetter}(?![\\w-]))*)`,
       'gi',
     );
   }
@@ -173,6 +178,7 @@ export class RefIndex {
       const end = start + match[0].length;
       let any = false;
       for (const id of splitIdList(match[2] ?? '')) {
+        if (/^[a-z]$/.test(id)) continue;
         const ref =
           this.lookup(kind.replace(/ /g, '') + id) ?? this.lookup(kind + id) ?? this.lookupPart(kind, id);
         if (ref) {
@@ -198,6 +204,12 @@ export class RefIndex {
       taken.push([start, end]);
     }
     if (options.bareNumbers) {
+      // `Sequential after: B` when the plan's units are lettered.
+      for (const match of text.matchAll(/(?<![\w.#-])([A-Z])(?![\w-])/g)) {
+        if (overlaps(match.index, match.index + 1)) continue;
+        const ref = this.lookup(match[1] ?? '');
+        if (ref) found.push({ ref, start: match.index, end: match.index + 1, raw: match[0] });
+      }
       for (const match of text.matchAll(/(?<![\w.#-])(\d+[a-z]?(?:\.\d+)*)(?:\s*[-–]\s*(\d+))?(?![\w%])/g)) {
         const start = match.index;
         const end = start + match[0].length;
