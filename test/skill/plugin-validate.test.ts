@@ -1,5 +1,5 @@
 /**
- * Validates the repository as a Claude Code plugin with the real `claude` CLI from the devDependencies,
+ * Validates the repository as a Claude Code plugin with the real `claude` CLI (installed under test/agents-cli),
  * isolated from the developer's own Claude configuration and from the network.
  */
 import { execFile } from 'node:child_process';
@@ -9,10 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binDir } from '../standins/env.js';
 
 const exec = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const claude = path.join(repoRoot, 'node_modules', '.bin', 'claude');
+const claude = path.join(binDir, 'claude');
 
 let home: string;
 
