@@ -1,8 +1,11 @@
 // `npm run bench`: every benchmark, side by side in one run. Exit 1 when a target is missed.
 import { benchAnalyze } from './analyze.mjs';
+import { benchQueue } from './queue.mjs';
 import { benchRun } from './run-engine.mjs';
 
 const analyzeOk = await benchAnalyze();
 console.log('');
 const runOk = await benchRun();
-process.exitCode = analyzeOk && runOk ? 0 : 1;
+console.log('');
+const queueOk = await benchQueue();
+process.exitCode = analyzeOk && runOk && queueOk ? 0 : 1;

@@ -451,6 +451,8 @@ export class QueueClient {
         usage: result.usage,
         jobId,
       };
+    // A read result is consumed: its job goes before the engine hears of it, so a resumed coordinator
+    // never re-attaches to it (a crash in between only means that attempt runs again).
     await job?.remove().catch(() => undefined);
     this.overhead.resultMs += performance.now() - started;
     const data = parseJobData(job?.data);

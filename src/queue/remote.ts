@@ -123,8 +123,10 @@ export class CloneCache {
           );
       }
       // A job run again on this worker (it stalled and came back) starts from a clean worktree.
-      await rm(worktree, { recursive: true, force: true });
-      await gitRaw(clone, ['worktree', 'prune']);
+      if (await exists(worktree)) {
+        await rm(worktree, { recursive: true, force: true });
+        await gitRaw(clone, ['worktree', 'prune']);
+      }
       await mkdir(path.dirname(worktree), { recursive: true });
       await git(clone, ['worktree', 'add', '--quiet', '--detach', worktree, sha]);
     });
@@ -136,9 +138,11 @@ export class CloneCache {
     const clone = this.cloneDir(remote);
     const worktree = this.worktreeDir(jobId);
     await this.#serial(clone, async () => {
-      await gitRaw(clone, ['worktree', 'remove', '--force', '--force', worktree]);
-      await rm(worktree, { recursive: true, force: true });
-      await gitRaw(clone, ['worktree', 'prune']);
+      const removed = await gitRaw(clone, ['worktree', 'remove', '--force', '--force', worktree]);
+      if (removed.exitCode !== 0) {
+        await rm(worktree, { recursive: true, force: true });
+        await gitRaw(clone, ['worktree', 'prune']);
+      }
     });
   }
 }

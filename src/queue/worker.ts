@@ -126,6 +126,9 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   await mkdir(config.workDir, { recursive: true });
   const reaper = startReaper(config.workDir);
   const running = new Map<string, RunningJob>();
+  const cleaning = new Set<Promise<void>>();
+  // The commit identity (git config or environment) is the worker's own: looked up once per clone.
+  const identities = new Map<string, Promise<string[]>>();
   const cancelledRuns = new Set<string>();
   const connection = connectionOptions(config.redis);
   let lastConnectionError = '';
@@ -181,9 +184,26 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       return result;
     } finally {
       running.delete(jobId);
-      await cache.release(data.remote, jobId).catch(() => undefined);
-      await rm(metaDir(jobId), { recursive: true, force: true }).catch(() => undefined);
+      // Clean-up off the job's path (its result is already final); `stop` waits for it.
+      const cleanUp = Promise.all([
+        cache.release(data.remote, jobId),
+        rm(metaDir(jobId), { recursive: true, force: true }),
+      ]).then(
+        () => undefined,
+        () => undefined,
+      );
+      cleaning.add(cleanUp);
+      void cleanUp.finally(() => cleaning.delete(cleanUp));
     }
+  };
+
+  const identityFor = (remote: string, worktree: string): Promise<string[]> => {
+    let identity = identities.get(remote);
+    if (identity === undefined) {
+      identity = commitIdentityArgs(worktree);
+      identities.set(remote, identity);
+    }
+    return identity;
   };
 
   const metaDir = (jobId: string) => path.join(config.workDir, 'jobs', `${jobId}.maestro`);
@@ -247,7 +267,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
         : failure(outcome.code, outcome.message, name, timings, outcome.usage, sessionId);
     t = performance.now();
     const commit = await commitAll(worktree, data.commitMessage, {
-      identity: await commitIdentityArgs(worktree),
+      identity: await identityFor(data.remote, worktree),
       changedSince: data.baseSha,
     });
     const resultRef = `${data.resultRefPrefix}/${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${randomBytes(4).toString('hex')}`;
@@ -327,6 +347,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
           clearTimeout(handBack);
         }
         await control.close();
+        await Promise.all(cleaning);
         // Nothing runs any more: the reaper finds nothing and exits.
         reaper.stdin?.end();
       })();
