@@ -1,6 +1,10 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
+import { ConfigError } from '../config/load.js';
+import { RunError, type RunErrorCode } from '../run/errors.js';
+import type { RunStatus } from '../run/types.js';
 import { CliError, ExitCode } from './errors.js';
 import { registerCommands } from './commands/index.js';
+import { takeOutcome, type CommandOutcome } from './outcome.js';
 import { packageVersion } from './version.js';
 
 /**
@@ -32,20 +36,56 @@ Exit codes: 0 ok · 1 plan errors or failed streams · 2 usage error · 130 inte
   return program;
 }
 
-/** Runs the CLI and returns the exit code; the only place that maps errors to exit codes. */
+/** The exit code of a run that ended with `status`. */
+function runExitCode(status: RunStatus): number {
+  switch (status) {
+    case 'completed':
+      return ExitCode.ok;
+    case 'interrupted':
+      return ExitCode.interrupted;
+    case 'failed':
+    case 'stopped':
+    case 'budget-exceeded':
+    case 'aborted':
+    case 'running':
+      return ExitCode.failure;
+  }
+}
+
+/** The exit code of a command's outcome. */
+function outcomeExitCode(outcome: CommandOutcome | null): number {
+  if (outcome === null) return ExitCode.ok;
+  switch (outcome.kind) {
+    case 'analysed':
+      return outcome.planErrors ? ExitCode.failure : ExitCode.ok;
+    case 'run-ended':
+      return runExitCode(outcome.status);
+    case 'watch-ended':
+      if (outcome.stoppedWatching) return ExitCode.interrupted;
+      return outcome.status === 'completed' ? ExitCode.ok : ExitCode.failure;
+  }
+}
+
+/** The exit code of the engine's expected failures: a run held by another process is a failure, the rest usage. */
+function runErrorExitCode(code: RunErrorCode): number {
+  return code === 'locked' ? ExitCode.failure : ExitCode.usage;
+}
+
+/** Runs the CLI and returns the exit code; the only place that maps outcomes and errors to exit codes. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     const program = await buildProgram(argv[2]);
     await program.parseAsync([...argv]);
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+    return outcomeExitCode(takeOutcome());
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end through exitOverride with code 0.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    if (error instanceof CliError) {
+    if (error instanceof CliError || error instanceof ConfigError || error instanceof RunError) {
       process.stderr.write(`maestro: ${error.message}\n`);
-      return error.exitCode;
+      if (error instanceof RunError) return runErrorExitCode(error.code);
+      return error instanceof CliError ? error.exitCode : ExitCode.usage;
     }
     throw error;
   }

@@ -3,6 +3,7 @@
  * built-in defaults, and the agent backend those options describe (executable, pricer, Claude settings).
  */
 import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
 import type { PriceTable } from '../analyze/prices.js';
 import { loadBuiltinPrices, priceUsage } from '../analyze/prices.js';
 import {
@@ -123,11 +124,108 @@ export function backendOptionsFor(options: BackendChoice, prices: PriceTable): B
   };
 }
 
+/** Shell words that run what follows them (or nothing to look up), so the next word is the program. */
+const shellPrefixes = new Set(['exec', 'command', 'nohup', 'time']);
+const shellBuiltins = new Set([
+  '.',
+  ':',
+  'true',
+  'false',
+  'cd',
+  'eval',
+  'set',
+  'export',
+  'echo',
+  'printf',
+  'test',
+  '[',
+]);
+
+/** The first shell word of `command` at `from`: its text (unquoted) and where it ends. */
+function shellWordAt(command: string, from: number): { word: string; start: number; end: number } | null {
+  let start = from;
+  while (start < command.length && /\s/.test(command.charAt(start))) start += 1;
+  if (start >= command.length) return null;
+  const quote = command.charAt(start);
+  if (quote === "'" || quote === '"') {
+    const close = command.indexOf(quote, start + 1);
+    if (close < 0) return null;
+    return { word: command.slice(start + 1, close), start, end: close + 1 };
+  }
+  let end = start;
+  while (end < command.length && !/[\s;|&<>()]/.test(command.charAt(end))) end += 1;
+  return { word: command.slice(start, end), start, end };
+}
+
+/** `text` as one single-quoted shell word. */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * `--agent-command` as it will run in each stream's worktree: a program given as a relative path
+ * (`./my-agent.sh`) is made absolute against `cwd` (where the user ran Maestro), because the command
+ * runs in the worktree, where an uncommitted script does not exist. Checks before anything starts that
+ * the program exists and is executable; the error says where it looked.
+ */
+export function resolveAgentCommand(
+  command: string,
+  cwd: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  let word = shellWordAt(command, 0);
+  while (word !== null && (shellPrefixes.has(word.word) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(word.word)))
+    word = shellWordAt(command, word.end);
+  if (word === null || word.word === '' || shellBuiltins.has(word.word)) return command;
+  const program = word.word;
+  if (program.includes('/')) {
+    const absolute = path.resolve(cwd, program);
+    const where =
+      absolute === program ? absolute : `${absolute} (${program} from the current directory ${cwd})`;
+    if (!isExecutable(absolute))
+      throw new CliError(
+        `--agent-command: ${statSafe(absolute) ? 'not an executable file' : 'no such file'}: looked at ${where}; ` +
+          (statSafe(absolute) ? `make it executable (chmod +x ${program}) ` : 'fix the path ') +
+          'or give the command an absolute path',
+      );
+    if (absolute === program) return command;
+    return `${command.slice(0, word.start)}${shellQuote(absolute)}${command.slice(word.end)}`;
+  }
+  if (findOnPath(program, env) === null)
+    throw new CliError(
+      `--agent-command: \`${program}\` is not on PATH (looked in: ${
+        (env['PATH'] ?? '')
+          .split(path.delimiter)
+          .filter((d) => d !== '')
+          .join(', ') || 'nothing, PATH is empty'
+      }); ` + 'install it, or give its path (./my-agent.sh is taken from the current directory)',
+    );
+  return command;
+}
+
+function statSafe(file: string): boolean {
+  try {
+    statSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const installHints: Readonly<Record<string, string>> = {
   claude: 'install Claude Code with `npm install -g @anthropic-ai/claude-code`',
   codex: 'install Codex with `npm install -g @openai/codex`',
   gemini: 'install the Gemini CLI with `npm install -g @google/gemini-cli`',
 };
+
+/** Why no agent could be picked: none of the agent CLIs is on PATH; how to install each, or use the demo. */
+export function noAgentMessage(): string {
+  return [
+    'no agent CLI found on PATH (looked for claude, codex, gemini). Install one:',
+    ...Object.entries(installHints).map(([name, hint]) => `  ${name}: ${hint}`),
+    'or pass --agent demo (no account needed) or --agent command --agent-command CMD, or --agent-path FILE with --agent NAME',
+  ].join('\n');
+}
 
 function isExecutable(file: string): boolean {
   try {

@@ -7,7 +7,7 @@ import { replay } from '../run/state.js';
 import { formatSummary } from '../run/summary.js';
 import type { RunEvent } from '../run/types.js';
 import type { OutputMode } from '../ui/output-mode.js';
-import { ExitCode } from './errors.js';
+import { setOutcome } from './outcome.js';
 import { startProgress } from './progress.js';
 
 const pollMs = 150;
@@ -15,10 +15,32 @@ const pollMs = 150;
 const deadPolls = 3;
 
 /**
- * Follows `runId`'s journal until a `run-finished` event, Ctrl-C, or the run's process is gone;
- * then prints the summary. Returns the exit code: 0 when the run completed, 130 on Ctrl-C, else 1.
+ * Waits `ms`, or less when `signal` aborts first. Its abort listener goes away either way: one left per
+ * poll piles up (Node warns `MaxListenersExceededWarning` into the live view after ten).
  */
-export async function watchRun(repo: string, runId: string, mode: OutputMode): Promise<number> {
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Follows `runId`'s journal until a `run-finished` event, Ctrl-C, or the run's process is gone; then
+ * prints the summary. Ctrl-C stops watching only: the run goes on in its own process.
+ */
+export async function watchRun(repo: string, runId: string, mode: OutputMode): Promise<void> {
   const loaded = await loadRun(repo, runId);
   const tail = new JournalTail(runPaths(repo, runId).journal);
   const events: RunEvent[] = [];
@@ -49,17 +71,7 @@ export async function watchRun(repo: string, runId: string, mode: OutputMode): P
           break;
         }
       } else quiet = 0;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        stop.signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await pause(pollMs, stop.signal);
     }
   } finally {
     process.off('SIGINT', onSignal);
@@ -78,6 +90,13 @@ export async function watchRun(repo: string, runId: string, mode: OutputMode): P
     );
   }
   if (note !== '') out.write(note);
-  if (stop.signal.aborted) return ExitCode.interrupted;
-  return state?.status === 'completed' ? ExitCode.ok : ExitCode.failure;
+  if (stop.signal.aborted && !finished)
+    out.write(
+      `Stopped watching; run ${runId} continues in its own process. Watch it again with: maestro status --watch ${runId}\n`,
+    );
+  setOutcome({
+    kind: 'watch-ended',
+    status: state?.status ?? null,
+    stoppedWatching: stop.signal.aborted && !finished,
+  });
 }

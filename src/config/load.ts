@@ -6,7 +6,6 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { CliError } from '../cli/errors.js';
 import type { MaestroConfig } from './schema.js';
 import { configSchema } from './schema.js';
 import { loadYaml, loadZod } from '../util/lazy.js';
@@ -14,8 +13,8 @@ import { loadYaml, loadZod } from '../util/lazy.js';
 /** Config file names, in the order they are looked for in each directory. */
 export const configFileNames = ['maestro.config.json', 'maestro.config.yaml', 'maestro.config.yml'] as const;
 
-/** An invalid or unreadable configuration file; printed as `maestro: <message>` with exit code 2. */
-export class ConfigError extends CliError {
+/** An invalid or unreadable configuration file (the CLI prints it as `maestro: <message>`, exit code 2). */
+export class ConfigError extends Error {
   constructor(
     message: string,
     readonly file: string,

@@ -99,10 +99,16 @@ export async function deleteBranch(repo: string, name: string): Promise<void> {
   await gitRaw(repo, ['update-ref', '-d', `refs/heads/${name}`]);
 }
 
-/** Lists local branches whose names start with `prefix`. */
+/** Lists local branches whose names start with `prefix` (any string, not only whole path components). */
 export async function listBranches(repo: string, prefix: string): Promise<string[]> {
-  const out = await git(repo, ['for-each-ref', '--format=%(refname:short)', `refs/heads/${prefix}`]);
-  return out.split('\n').filter((s) => s.length > 0);
+  // for-each-ref matches a pattern without wildcards only up to a `/`, so `maestro/ID--` alone matched no
+  // stream branch; list the folder the prefix lives in and filter here.
+  const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+  const out = await git(repo, ['for-each-ref', '--format=%(refname)', `refs/heads/${folder}`]);
+  return out
+    .split('\n')
+    .map((ref) => ref.slice('refs/heads/'.length))
+    .filter((name) => name.length > 0 && name.startsWith(prefix));
 }
 
 /**

@@ -68,7 +68,6 @@ function sumUsage(items: readonly UsageTotals[]): UsageTotals {
 function countStatuses(streams: readonly StreamReport[]): StatusCounts {
   const counts: Record<StreamStatus, number> = {
     pending: 0,
-    ready: 0,
     running: 0,
     committed: 0,
     merged: 0,

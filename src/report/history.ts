@@ -207,6 +207,19 @@ export function streamHistories(
         mark(t, 'skipped', event.time);
         break;
       }
+      case 'stream-reset': {
+        // `maestro retry`: the stream's earlier end no longer stands; it waits for its next attempt.
+        const t = track(event.streamId);
+        if (!t) break;
+        t.terminal = false;
+        t.timing.failedAt = null;
+        t.timing.skippedAt = null;
+        t.timing.endedAt = null;
+        t.timing.mergedAt = null;
+        t.retryReasons.push(event.reason);
+        open(t, 'waiting', event.time);
+        break;
+      }
       case 'stream-interrupted': {
         const t = track(event.streamId);
         if (t) close(t, event.time);

@@ -16,6 +16,7 @@ import {
 import { renderGantt } from './gantt.js';
 import { renderGraph } from './graph.js';
 import type { RenderOptions } from './markdown.js';
+import { failureExcerpt } from '../run/validate.js';
 import type { RunReport, StreamReport } from './types.js';
 
 const css = `
@@ -120,9 +121,7 @@ function details(s: StreamReport): string {
   for (const v of s.validations.filter((x) => !x.passed)) {
     items.push(
       `<li>Validation failed: <code>${esc(v.commands.join(' && '))}</code> (exit ${esc(String(v.exitCode ?? '–'))})` +
-        (v.output.trim() === ''
-          ? ''
-          : `<pre>${esc(v.output.trimEnd().split('\n').slice(-30).join('\n'))}</pre>`) +
+        (v.output.trim() === '' ? '' : `<pre>${esc(failureExcerpt(v.output, 30))}</pre>`) +
         '</li>',
     );
   }

@@ -9,6 +9,7 @@ import {
   formatUsd,
   joinLink,
 } from './format.js';
+import { failureExcerpt } from '../run/validate.js';
 import type { RunReport, StreamReport } from './types.js';
 
 /** Options shared by the renderers. */
@@ -70,10 +71,8 @@ function streamDetails(stream: StreamReport): string[] {
       lines.push(
         '',
         `  ${fence}`,
-        ...v.output
-          .trimEnd()
+        ...failureExcerpt(v.output)
           .split('\n')
-          .slice(-20)
           .map((l) => `  ${l}`),
         `  ${fence}`,
       );

@@ -5,7 +5,7 @@
  * crashed or interrupted run can resume.
  */
 import { setMaxListeners } from 'node:events';
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentActivity, AgentOutcome, AgentTask, Usage } from '../agents/types.js';
@@ -18,7 +18,8 @@ import {
   createBranch,
   resolveCommit,
 } from '../git/git.js';
-import { writeMarkdownReport } from '../report/load.js';
+import { RunError } from './errors.js';
+import { streamsToRetry } from './retry.js';
 import { EventBus } from './events.js';
 import type { StreamExecutor } from './executor.js';
 import {
@@ -28,6 +29,7 @@ import {
   readJournal,
   readJson,
   runPaths,
+  writeState,
   type RunPaths,
 } from './journal.js';
 import { acquireLock, type LockOwner } from './lock.js';
@@ -42,21 +44,21 @@ import {
   type SchedulerStream,
 } from './scheduler.js';
 import { addUsage, applyEvent, replay } from './state.js';
-import type { RunEvent, RunEventInput, RunOptions, RunState, RunStatus, StreamStatus } from './types.js';
-import { isTerminal, unreachable } from './types.js';
+import type {
+  GateFailure,
+  RunEvent,
+  RunEventInput,
+  RunOptions,
+  RunState,
+  RunStatus,
+  StreamStatus,
+} from './types.js';
+import { unreachable } from './types.js';
 
 export { gateCommands, type MergeReview, type ReviewDecision } from './merge-queue.js';
+export { RunError } from './errors.js';
 
 /** An expected reason a run cannot start or resume. */
-export class RunError extends Error {
-  constructor(
-    readonly code: 'locked' | 'bad-base' | 'not-found' | 'finished' | 'corrupt',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RunError';
-  }
-}
 
 /** What the engine needs from its caller (the CLI, or a worker). */
 export interface EngineHooks {
@@ -82,8 +84,6 @@ export interface RunResult {
   readonly analysis: Analysis;
   /** The options it ran with (after any `resume` overrides). */
   readonly options: RunOptions;
-  /** The Markdown report written at the end of the run, or null if it could not be written. */
-  readonly reportFile: string | null;
 }
 
 /** The branch a stream works on. Not `maestro/<run>/<stream>`: git cannot have `maestro/<run>` as a branch and a directory. */
@@ -129,8 +129,15 @@ export async function startRun(
     resolveCommit(repo, options.base),
     branchRefOf(repo, options.base),
   ]);
-  if (baseSha === null)
+  if (baseSha === null) {
+    // An unborn HEAD: the user never made a commit, whatever --base says.
+    if ((await resolveCommit(repo, 'HEAD')) === null)
+      throw new RunError(
+        'no-commits',
+        `the repository ${repo} has no commits yet; Maestro branches from a commit: commit your files first (git add -A && git commit -m "initial commit") and run again`,
+      );
     throw new RunError('bad-base', `--base ${options.base} does not name a commit in ${repo}`);
+  }
   const paths = runPaths(repo, runId);
   const lock = await acquireLock(repo, runId);
   if (!lock.ok) throw new RunError('locked', lockMessage(lock.owner));
@@ -196,12 +203,23 @@ export async function loadRun(
 /** Options `maestro resume` may change (e.g. a higher budget after a budget stop); saved for later resumes. */
 export type ResumeOverrides = Partial<Pick<RunOptions, 'budgetUsd' | 'streamBudgetUsd'>>;
 
-/** Resumes an interrupted or crashed run: repairs half-done work, then carries on. */
+/** `maestro retry`: run these failed or skipped streams again (null: a plain resume). */
+export interface RetryRequest {
+  /** Streams to retry; empty: every failed stream. Their skipped dependants are added. */
+  readonly streamIds: readonly string[];
+}
+
+/**
+ * Resumes an interrupted or crashed run: repairs half-done work, then carries on. With `retry`, the
+ * failed streams (and the ones skipped because of them) first go back to pending, on the same
+ * integration branch, so what merged stays merged and is not paid for again.
+ */
 export async function resumeRun(
   repo: string,
   runId: string,
   hooks: EngineHooks,
   overrides: ResumeOverrides = {},
+  retry: RetryRequest | null = null,
 ): Promise<RunResult> {
   const lock = await acquireLock(repo, runId);
   if (!lock.ok) throw new RunError('locked', lockMessage(lock.owner));
@@ -210,11 +228,19 @@ export async function resumeRun(
     if (loaded.state.status === 'completed' || loaded.state.status === 'aborted') {
       throw new RunError('finished', `run ${runId} is ${loaded.state.status}; nothing to resume`);
     }
+    const selection = retry === null ? null : streamsToRetry(loaded.state, loaded.analysis, retry.streamIds);
+    if (selection?.ok === false) throw new RunError('bad-retry', selection.message);
     const options: RunOptions = { ...loaded.options, ...overrides };
     if (Object.keys(overrides).length > 0)
       await writeFile(loaded.paths.options, `${JSON.stringify(options, null, 2)}\n`);
     const engine = new RunEngine(repo, runId, loaded.paths, loaded.analysis, options, hooks, loaded.state);
     engine.emit({ type: 'run-resumed', runId });
+    for (const id of selection?.streamIds ?? [])
+      engine.emit({
+        type: 'stream-reset',
+        streamId: id,
+        reason: loaded.state.streams[id]?.status === 'skipped' ? 'retry: its dependency runs again' : 'retry',
+      });
     await engine.repair();
     return await engine.execute();
   } finally {
@@ -325,8 +351,8 @@ class RunEngine {
       stream: (id) => this.#stream(id),
       signal: this.#agents.signal,
       commitIdentity: () => this.#commitIdentity(),
-      streamFailed: (id, code, message) => {
-        this.#onStreamFailed(id, code, message);
+      streamFailed: (id, code, message, gate) => {
+        this.#onStreamFailed(id, code, message, gate);
       },
       reviewMerge: hooks.reviewMerge,
       reviewAborted: (id) => {
@@ -384,11 +410,7 @@ class RunEngine {
   }
 
   #writeState(): void {
-    if (this.state === null) return;
-    // Synchronous, so it is never interleaved with another write (tmp + rename: atomic).
-    const tmp = `${this.paths.state}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(this.state, null, 2)}\n`);
-    renameSync(tmp, this.paths.state);
+    if (this.state !== null) writeState(this.paths, this.state);
   }
 
   #status(id: string): StreamStatus {
@@ -442,7 +464,6 @@ class RunEngine {
           }
           break;
         case 'running':
-        case 'ready':
           this.emit({
             type: 'stream-interrupted',
             streamId: s.id,
@@ -563,24 +584,13 @@ class RunEngine {
     }
     this.emit({ type: 'run-finished', status: this.#finalStatus() });
     this.#journal.close();
-    const reportFile = await this.#writeReport();
     return {
       runId: this.runId,
       state: this.#run,
       paths: this.paths,
       analysis: this.analysis,
       options: this.options,
-      reportFile,
     };
-  }
-
-  /** Leaves `REPORT.md` in the run directory; a failure to write it must not fail a finished run. */
-  async #writeReport(): Promise<string | null> {
-    try {
-      return await writeMarkdownReport(this.paths.dir, { analysis: this.analysis });
-    } catch {
-      return null;
-    }
   }
 
   async #approve(): Promise<boolean> {
@@ -609,7 +619,8 @@ class RunEngine {
   }
 
   #finalStatus(): RunStatus {
-    if (this.#interrupted) return 'interrupted';
+    // Stopped by `maestro abort` (it asks before it signals): aborted for good, not resumable.
+    if (this.#interrupted) return existsSync(this.paths.abortRequest) ? 'aborted' : 'interrupted';
     const streams = Object.values(this.#run.streams);
     if (streams.every((s) => s.status === 'merged')) return 'completed';
     if (this.#stopReason !== null) return this.#stopReason;
@@ -635,8 +646,14 @@ class RunEngine {
     }
   }
 
-  #onStreamFailed(id: string, code: string, message: string): void {
-    this.emit({ type: 'stream-failed', streamId: id, code, message });
+  #onStreamFailed(id: string, code: string, message: string, gate?: GateFailure): void {
+    this.emit({
+      type: 'stream-failed',
+      streamId: id,
+      code,
+      message,
+      ...(gate === undefined ? {} : { gate }),
+    });
     for (const dep of dependantsOf(this.#schedulerStreams, id)) {
       const status = this.#status(dep);
       if (status === 'pending' || status === 'interrupted') {
@@ -988,9 +1005,4 @@ class RunEngine {
     this.emit({ type: 'budget-exceeded', costUsd: spent, budgetUsd: budget });
     this.#agents.abort('budget');
   }
-}
-
-/** True when a stream status means work is unfinished (for status displays). */
-export function isUnfinished(status: StreamStatus): boolean {
-  return !isTerminal(status);
 }

@@ -1,9 +1,10 @@
 /**
  * The run directory on disk: `<repo>/.maestro/runs/<run-id>/` (worktrees live elsewhere: `worktrees.ts`) with the append-only journal
- * (`events.jsonl`, fdatasync'd as lines are appended), `state.json` (written atomically: temp file + rename),
+ * (`events.jsonl`; state-changing lines are fdatasync'd as they are appended, progress lines such as
+ * agent output are not), `state.json` (a cache of the journal, written atomically: temp file + rename),
  * the saved analysis and options, and per stream its prompt, agent log and completion report.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunEvent, RunState } from './types.js';
@@ -31,6 +32,8 @@ export interface RunPaths {
   /** The file in the run directory that records `worktrees`. */
   readonly worktreesFile: string;
   readonly integrationWorktree: string;
+  /** Written by `maestro abort` before it stops a live run, so the run ends as aborted, not resumable. */
+  readonly abortRequest: string;
   streamDir(streamId: string): string;
   streamWorktree(streamId: string): string;
 }
@@ -48,6 +51,7 @@ export function runPaths(repo: string, runId: string): RunPaths {
     worktrees,
     worktreesFile: path.join(dir, worktreeRootFile),
     integrationWorktree: path.join(worktrees, '_integration'),
+    abortRequest: path.join(dir, 'abort-requested'),
     streamDir: (id) => path.join(dir, 'streams', id),
     streamWorktree: (id) => path.join(worktrees, id),
   };
@@ -76,7 +80,11 @@ export async function listRuns(repo: string): Promise<string[]> {
   }
 }
 
-/** Appends events to `events.jsonl`, one JSON line each, synced to disk before returning. */
+/**
+ * Appends events to `events.jsonl`, one JSON line each. By default a line is synced to disk before
+ * `append` returns; `append(event, false)` (progress that changes no state) is not, and reaches the
+ * disk with the next synced line or `close`.
+ */
 export class Journal {
   private fd: number | null;
 
@@ -127,9 +135,14 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   await rename(tmp, file);
 }
 
-/** Saves `state.json`. */
-export async function writeState(paths: RunPaths, state: RunState): Promise<void> {
-  await writeFileAtomic(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+/**
+ * Saves `state.json` (the one writer of it): temp file + rename, so readers never see half a file;
+ * synchronous, so two saves from one process never interleave.
+ */
+export function writeState(paths: RunPaths, state: RunState): void {
+  const tmp = `${paths.state}.${String(process.pid)}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, paths.state);
 }
 
 /** Creates the run directory and records where its worktrees go. */

@@ -17,9 +17,9 @@ import {
 import { PriorityLock } from '../util/priority-lock.js';
 import { ensureWorktree } from './attempt.js';
 import type { RunPaths } from './journal.js';
-import type { RunEventInput, RunOptions, RunState } from './types.js';
+import type { GateFailure as FailedGate, RunEventInput, RunOptions, RunState } from './types.js';
 import { unreachable } from './types.js';
-import { runValidation, type ValidationResult } from './validate.js';
+import { failureExcerpt, runValidation, type ValidationResult } from './validate.js';
 
 /** A reviewer's answer before a merge. */
 export type ReviewDecision = 'approve' | 'skip' | 'abort';
@@ -63,7 +63,7 @@ export interface MergeQueueHost {
   readonly signal: AbortSignal;
   commitIdentity(): Promise<readonly string[]>;
   /** Fails a stream and skips its dependants. */
-  streamFailed(id: string, code: string, message: string): void;
+  streamFailed(id: string, code: string, message: string, gate?: FailedGate): void;
   /** Asked before each merge (`--review`). */
   readonly reviewMerge: ((review: MergeReview) => Promise<ReviewDecision>) | undefined;
   /** A reviewer aborted the run: stop it, resumable. */
@@ -524,7 +524,7 @@ export class MergeQueue {
         attempt: (host.run().streams[id]?.attempts ?? 0) + 1,
         cause: 'gate',
         reason: `validation \`${gate.command}\` failed`,
-        context: `Validation command \`${gate.command}\` failed (exit ${String(gate.exitCode)}) after your work was merged:\n\n${gate.output.slice(-8000)}`,
+        context: `Validation command \`${gate.command}\` failed (exit ${String(gate.exitCode)}) after your work was merged:\n\n${failureExcerpt(gate.output.slice(-64_000), 150, 20)}`,
         fresh: false,
       });
       return 'retry';
@@ -533,6 +533,7 @@ export class MergeQueue {
       id,
       'validation-failed',
       `validation \`${gate.command}\` failed (exit ${String(gate.exitCode)})`,
+      { command: gate.command, exitCode: gate.exitCode, output: failureExcerpt(gate.output) },
     );
     return 'done';
   }

@@ -50,6 +50,8 @@ export function formatEventLine(event: RunEvent): string | null {
       return `${event.streamId}: FAILED [${event.code}] ${event.message}`;
     case 'stream-skipped':
       return `${event.streamId}: skipped: ${event.reason}`;
+    case 'stream-reset':
+      return `${event.streamId}: to run again (${event.reason})`;
     case 'stream-interrupted':
       return `${event.streamId}: interrupted (${event.reason}); resumable`;
     case 'budget-exceeded':

@@ -34,7 +34,7 @@ export function isActive(status: StreamStatus, mode: ScheduleMode): boolean {
 
 /** True when a stream has not started (or was interrupted) and may be started. */
 function isStartable(status: StreamStatus): boolean {
-  return status === 'pending' || status === 'ready' || status === 'interrupted';
+  return status === 'pending' || status === 'interrupted';
 }
 
 /** The index of the first wave that still has unfinished streams, or -1 when all are done. */

@@ -175,7 +175,13 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       if (stream.status === 'merged') state.mergeOrder = state.mergeOrder.filter((id) => id !== stream.id);
       stream.status = 'failed';
       stream.mergeSha = null;
-      stream.error = { code: event.code, message: event.message };
+      stream.error = {
+        code: event.code,
+        message: event.message,
+        ...(event.gate === undefined
+          ? {}
+          : { command: event.gate.command, exitCode: event.gate.exitCode, output: event.gate.output }),
+      };
       stream.endedAt = event.time;
       break;
     case 'stream-skipped':
@@ -183,6 +189,19 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       stream.status = 'skipped';
       stream.error = { code: 'skipped', message: event.reason };
       stream.endedAt = event.time;
+      break;
+    case 'stream-reset':
+      if (!stream) break;
+      // A new chance from the integration tip, with a fresh retry allowance; attempts and cost so far stay.
+      stream.status = 'pending';
+      stream.error = null;
+      stream.endedAt = null;
+      stream.startSha = null;
+      stream.commitSha = null;
+      stream.mergeSha = null;
+      stream.retryContext = null;
+      stream.gateRetries = 0;
+      stream.conflictRetries = 0;
       break;
     case 'stream-interrupted':
       if (!stream) break;

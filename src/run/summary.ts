@@ -150,14 +150,22 @@ export function formatSummary(
   if (context.reportFile != null) lines.push(`Report: ${context.reportFile}`);
   switch (state.status) {
     case 'completed':
+      if (count('merged') > 0) lines.push(`Take the result: ${takeCommand(state)}`);
+      break;
     case 'failed':
       if (count('merged') > 0) lines.push(`Take the result: ${takeCommand(state)}`);
+      // `resume` would end a failed run as failed again; `retry` runs the failed streams again.
+      lines.push(
+        `Fix the cause, then run the failed streams again (merged work is kept): maestro retry ${state.runId}`,
+      );
       break;
     case 'interrupted':
     case 'stopped':
     case 'budget-exceeded':
-    case 'running':
       lines.push(`Resume with: maestro resume ${state.runId}`);
+      break;
+    case 'running':
+      lines.push(`The run is still going; follow it with: maestro status --watch ${state.runId}`);
       break;
     case 'aborted':
       lines.push(`Clean up with: maestro clean ${state.runId}`);

@@ -6,11 +6,12 @@ import type { Usage } from '../agents/types.js';
 import type { SetupSpec } from './setup-detect.js';
 
 /**
- * A stream's life: `pending → ready → running → committed → merged`, or `failed` / `skipped`.
+ * A stream's life: `pending → running → committed → merged`, or `failed` / `skipped`. A pending stream
+ * whose dependencies merged is startable; that is the scheduler's judgement, not a stored status.
  * `interrupted` is a running stream stopped by Ctrl-C, a budget stop or a crash: resumable.
  */
 export type StreamStatus =
-  'pending' | 'ready' | 'running' | 'committed' | 'merged' | 'failed' | 'skipped' | 'interrupted';
+  'pending' | 'running' | 'committed' | 'merged' | 'failed' | 'skipped' | 'interrupted';
 
 /** Raises a type error when a switch over a union misses a case; throws if reached at runtime. */
 export function unreachable(value: never): never {
@@ -25,7 +26,6 @@ export function isTerminal(status: StreamStatus): boolean {
     case 'skipped':
       return true;
     case 'pending':
-    case 'ready':
     case 'running':
     case 'committed':
     case 'interrupted':
@@ -84,6 +84,23 @@ export type RunStatus =
 /** Why a stream is retried: its gate failed after it merged, or its merge conflicted. */
 export type RetryCause = 'gate' | 'conflict';
 
+/** Why a stream failed; a failed gate adds its command, exit code and an excerpt of its output. */
+export interface StreamError {
+  readonly code: string;
+  readonly message: string;
+  readonly command?: string;
+  readonly exitCode?: number | null;
+  /** The first error lines and the tail of the command's output (see `failureExcerpt`). */
+  readonly output?: string;
+}
+
+/** A failed validation command, as a failed stream records it. */
+export interface GateFailure {
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly output: string;
+}
+
 /** One stream's state, derived from the journal. */
 export interface StreamState {
   readonly id: string;
@@ -106,7 +123,7 @@ export interface StreamState {
   endedAt: string | null;
   /** Milliseconds spent, summed over attempts. */
   durationMs: number;
-  error: { readonly code: string; readonly message: string } | null;
+  error: StreamError | null;
   warnings: string[];
   usage: Usage | null;
   /** The agent's last session id (Claude Code), so a retry after a failed gate can resume it. */
@@ -279,8 +296,16 @@ export type RunEvent = EventBase &
         readonly streamId: string;
         readonly code: string;
         readonly message: string;
+        /** The failed validation command, when a gate failed the stream. */
+        readonly gate?: GateFailure;
       }
     | { readonly type: 'stream-skipped'; readonly streamId: string; readonly reason: string }
+    | {
+        /** `maestro retry`: a failed (or skipped) stream goes back to pending, to run again from the integration tip. */
+        readonly type: 'stream-reset';
+        readonly streamId: string;
+        readonly reason: string;
+      }
     | { readonly type: 'stream-interrupted'; readonly streamId: string; readonly reason: string }
     | { readonly type: 'budget-exceeded'; readonly costUsd: number; readonly budgetUsd: number }
     | { readonly type: 'note'; readonly message: string }

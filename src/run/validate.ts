@@ -105,6 +105,29 @@ export async function runShell(
   return { exitCode: exit.stoppedBy === null ? exit.exitCode : null, output: text };
 }
 
+/** Lines that name a failure in typical tool output (compilers, test runners, Node's module loader). */
+const errorLine =
+  /\b(error|errors|cannot|can't|failed|failure|fatal|exception|not found|no such|undefined reference|expected|assert)\b|ERR!|✗|×/i;
+
+/**
+ * The lines of a failing command's output worth showing: the first lines that name an error (where a
+ * missing module or the first compiler error is), then the tail (the summary), with a marker for what
+ * is left out between. The tail alone is often only stack frames.
+ */
+export function failureExcerpt(output: string, tailLines = 20, headLines = 8): string {
+  const lines = output.trimEnd().split('\n');
+  const tailStart = Math.max(0, lines.length - tailLines);
+  const first = lines.findIndex((l) => errorLine.test(l));
+  if (first < 0 || first >= tailStart) return lines.slice(tailStart).join('\n');
+  const headEnd = Math.min(first + headLines, tailStart);
+  const omitted = tailStart - headEnd;
+  return [
+    ...lines.slice(first, headEnd),
+    ...(omitted > 0 ? [`… (${String(omitted)} more lines) …`] : []),
+    ...lines.slice(tailStart),
+  ].join('\n');
+}
+
 /** Runs the commands in order and stops at the first failure. */
 export async function runValidation(
   commands: readonly string[],

@@ -4,6 +4,11 @@
 import type { Analysis } from '../analyze/types.js';
 import type { Diagnostic } from '../plan/types.js';
 
+/** A plan's title without a leading "Plan:" (from a `# Plan: X` heading), so it never prints as "Plan: Plan: X". */
+export function planTitle(title: string): string {
+  return title.replace(/^\s*plan\s*(?::|\s[\u2014-]\s)\s*/i, '');
+}
+
 /**
  * Formats a diagnostic for a terminal. Messages already open with `file:line:` (the parser and the
  * analyser put the location first, like a compiler), so only the severity and code are added.
@@ -67,7 +72,7 @@ export function formatAnalysisSummary(analysis: Analysis, environment: readonly 
   const { plan } = analysis;
   const out: string[] = [];
   const titleById = new Map(analysis.streams.map((s) => [s.id, s.title]));
-  out.push(`Plan: ${plan.title || plan.source} (${plan.source})`);
+  out.push(`Plan: ${planTitle(plan.title) || plan.source} (${plan.source})`);
   out.push(
     `${plan.phases.length} phases → ${analysis.streams.length} streams · dependencies: ${analysis.dependencyRule} (${plan.dependencyRuleReason})`,
   );

@@ -209,6 +209,13 @@ export function applyLiveEvent(model: LiveModel, event: RunEvent): LogLine[] {
       s.attemptStartedAt = null;
       return [{ text: `– ${s.id}  skipped: ${event.reason}`, tone: 'warn' }];
     }
+    case 'stream-reset': {
+      const s = streamOf(model, event.streamId);
+      s.status = 'pending';
+      s.activity = null;
+      s.attemptStartedAt = null;
+      return [{ text: `↻ ${s.id}  to run again: ${event.reason}`, tone: 'warn' }];
+    }
     case 'stream-interrupted': {
       const s = streamOf(model, event.streamId);
       s.status = 'interrupted';

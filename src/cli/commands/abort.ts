@@ -1,17 +1,13 @@
 import type { Command } from '@commander-js/extra-typings';
 import { setTimeout as delay } from 'node:timers/promises';
+import { isRunLive, markAborted, requestAbort } from '../../run/abort.js';
 import { loadRun } from '../../run/engine.js';
-import { Journal } from '../../run/journal.js';
 import { readLockOwner } from '../../run/lock.js';
 import { killProcessesUnder } from '../../run/orphans.js';
-import { applyEvent } from '../../run/state.js';
-import { writeState } from '../../run/journal.js';
-import type { RunEvent } from '../../run/types.js';
 import { RemoteError } from '../../queue/remote.js';
 import { CliError } from '../errors.js';
 import { openQueue, savedQueueSettings } from '../queue-run.js';
-import { asCliError, resolveRepo } from './run.js';
-import { pickRun } from './status.js';
+import { pickRun, resolveRepo } from '../run-support.js';
 
 /** `maestro abort [RUN]`: stop a run for good. */
 export function registerAbort(program: Command): void {
@@ -36,18 +32,14 @@ Examples:
     .action(async (runArg, flags) => {
       const repo = await resolveRepo(flags.repo);
       const runId = await pickRun(repo, runArg);
-      let loaded;
-      try {
-        loaded = await loadRun(repo, runId);
-      } catch (error) {
-        throw asCliError(error);
-      }
+      const loaded = await loadRun(repo, runId);
       const owner = readLockOwner(repo);
       if (owner?.runId === runId) {
+        // The live run ends itself as aborted (it reads the request when it stops), then lets go of the lock.
+        requestAbort(repo, runId);
         process.kill(owner.pid, 'SIGINT');
-        // The run stops its agents (grace period) and writes its state; wait for its lock to go.
         const deadline = Date.now() + 60_000;
-        while (readLockOwner(repo)?.runId === runId) {
+        while (isRunLive(repo, runId)) {
           if (Date.now() > deadline)
             throw new CliError(`run ${runId} (pid ${String(owner.pid)}) did not stop within a minute`, 1);
           await delay(100);
@@ -76,17 +68,11 @@ Examples:
           await opened.client.close();
         }
       }
-      const { state } = await loadRun(repo, runId);
-      if (state.status === 'completed') {
+      const before = await markAborted(repo, runId);
+      if (before === 'completed') {
         process.stdout.write(`run ${runId} had already completed; nothing to abort\n`);
         return;
       }
-      const event: RunEvent = { type: 'run-finished', status: 'aborted', time: new Date().toISOString() };
-      const journal = new Journal(loaded.paths.journal);
-      journal.append(event);
-      journal.close();
-      const next = applyEvent(state, event);
-      if (next) await writeState(loaded.paths, next);
       process.stdout.write(
         `run ${runId} aborted; remove its worktrees and branches with: maestro clean ${runId}\n`,
       );

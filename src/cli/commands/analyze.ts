@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assistPrompt, readingChanges } from '../../analyze/assist.js';
 import { ASSIST_AGENTS, askAgent, type AssistAgent, type AssistOutcome } from '../assist.js';
-import { CliError, ExitCode, parsePositiveInt } from '../errors.js';
+import { CliError, parsePositiveInt } from '../errors.js';
+import { setOutcome } from '../outcome.js';
 import { loadAnalysis, planErrors } from '../load-analysis.js';
 import { runSetupFor, setupSummaryLines } from '../setup-options.js';
 
@@ -86,7 +87,7 @@ Exit codes: 0 analysed (warnings allowed) · 1 the plan has errors, or --assist 
                 setup === null || analysis.repo === null ? [] : await setupSummaryLines(setup, analysis.repo),
               ),
       );
-      process.exitCode =
-        planErrors(analysis).length > 0 || assist?.ok === false ? ExitCode.failure : ExitCode.ok;
+      // An --assist with no valid reply fails the command like plan errors do (exit 1).
+      setOutcome({ kind: 'analysed', planErrors: planErrors(analysis).length > 0 || assist?.ok === false });
     });
 }

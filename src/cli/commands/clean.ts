@@ -5,7 +5,7 @@ import { integrationBranchName, loadRun } from '../../run/engine.js';
 import { listRuns } from '../../run/journal.js';
 import { readLockOwner } from '../../run/lock.js';
 import { CliError } from '../errors.js';
-import { resolveRepo } from './run.js';
+import { resolveRepo } from '../run-support.js';
 
 /** `maestro clean [RUN]`: remove worktrees and stream branches of finished runs; keep reports. */
 export function registerClean(program: Command): void {
@@ -14,7 +14,7 @@ export function registerClean(program: Command): void {
     .description('Remove the worktrees and stream branches of finished runs (reports and journals are kept)')
     .argument('[run]', 'run id (default: every completed, failed or aborted run)')
     .option('--repo <dir>', 'repository (default: the one containing the current directory)')
-    .option('--branches', 'also delete the integration branch maestro/<run-id>')
+    .option('--branches', 'also delete the integration branch maestro/<run-id> (stream branches always go)')
     .addHelpText(
       'after',
       `

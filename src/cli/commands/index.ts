@@ -12,6 +12,7 @@ const commands = {
   run: async () => (await import('./run.js')).registerRun,
   status: async () => (await import('./status.js')).registerStatus,
   resume: async () => (await import('./resume.js')).registerResume,
+  retry: async () => (await import('./resume.js')).registerRetry,
   abort: async () => (await import('./abort.js')).registerAbort,
   clean: async () => (await import('./clean.js')).registerClean,
   worker: async () => (await import('./worker.js')).registerWorker,

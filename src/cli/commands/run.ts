@@ -2,34 +2,28 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import path from 'node:path';
 import { backendNames, defaultBackendName } from '../../agents/registry.js';
 import { loadConfig } from '../../config/load.js';
-import { findRepoRoot } from '../../analyze/repo-files.js';
 import type { Analysis } from '../../analyze/types.js';
-import { RunError, startRun, type RunResult } from '../../run/engine.js';
-import { EventBus } from '../../run/events.js';
+import { startRun } from '../../run/engine.js';
 import { LocalExecutor } from '../../run/executor.js';
 import { newRunId } from '../../run/journal.js';
-import { landRun } from '../../run/land.js';
-import { jsonReporter, lineReporter } from '../../run/reporters.js';
-import { formatSummary } from '../../run/summary.js';
 import { scheduleModes, type RunOptions, type ScheduleMode } from '../../run/types.js';
 import { CliError, ExitCode, parsePositiveInt } from '../errors.js';
 import { loadAnalysis, planErrors, type LoadAnalysisOptions } from '../load-analysis.js';
 import { openQueue, queueSettings, redisUrlEnv, savedQueueOptions } from '../queue-run.js';
-import { createRunBackend, modelChoices, resolveRunOptions } from '../run-options.js';
+import { modelChoices, noAgentMessage, resolveAgentCommand, resolveRunOptions } from '../run-options.js';
 import { runSetupFor, setupSummaryLines } from '../setup-options.js';
 import { describeSetup } from '../../run/setup-detect.js';
 import { missingSetupTools } from '../../run/setup.js';
 import { outputModeFor, startProgress } from '../progress.js';
-
-/** Parses a positive number of minutes (fractions allowed) into milliseconds. */
-export function parseMinutes(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0)
-      throw new CliError(`${flag} expects a positive number of minutes, got "${value}"`);
-    return Math.round(n * 60_000);
-  };
-}
+import { planTitle } from '../../ui/analysis-summary.js';
+import {
+  backendFor,
+  finishRun,
+  interruptOnSignals,
+  parseMinutes,
+  parseUsdFor,
+  resolveRepo,
+} from '../run-support.js';
 
 function parseNonNegativeInt(flag: string) {
   return (value: string): number => {
@@ -40,30 +34,9 @@ function parseNonNegativeInt(flag: string) {
   };
 }
 
-/** Parses a positive amount of USD for `flag`. */
-export function parseUsdFor(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0)
-      throw new CliError(`${flag} expects a positive amount, got "${value}"`);
-    return n;
-  };
-}
 const parseUsd = parseUsdFor('--budget-usd');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-/** The repository to work in: `--repo`, else the one around `near` (the plan), else the current directory's. */
-export async function resolveRepo(repoFlag: string | undefined, near?: string): Promise<string> {
-  if (repoFlag === undefined && near !== undefined) {
-    const around = await findRepoRoot(path.dirname(path.resolve(near)));
-    if (around !== null) return around;
-  }
-  const dir = path.resolve(repoFlag ?? process.cwd());
-  const top = await findRepoRoot(dir);
-  if (top === null) throw new CliError(`${dir} is not inside a git repository (use --repo DIR)`);
-  return top;
-}
 
 /** Reads, parses and analyses a plan; plan errors end the command with exit 1. */
 async function analysePlanFile(
@@ -90,89 +63,9 @@ async function analysePlanFile(
   return analysis;
 }
 
-/** Creates the agent backend a run's options name (executable, pricer, Claude settings included). */
-export function backendFor(options: RunOptions) {
-  return createRunBackend(options);
-}
-
-/** Ctrl-C handling for a run: the first stops agents and lets the run write its state; the second exits at once. */
-export function interruptOnSignals(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  let count = 0;
-  const handler = () => {
-    count += 1;
-    if (count === 1) {
-      process.stderr.write(
-        '\nmaestro: stopping agents and saving state… (press Ctrl-C again to exit at once)\n',
-      );
-      controller.abort();
-    } else {
-      process.exit(ExitCode.interrupted);
-    }
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
-}
-
-/** A bus with the reporter the flags ask for: JSON lines on stdout, or one plain line per event. */
-export function reporterBus(json: boolean): EventBus {
-  const bus = new EventBus();
-  const write = (line: string) => process.stdout.write(line);
-  bus.subscribe(json ? jsonReporter(write) : lineReporter(write));
-  return bus;
-}
-
-/** Prints the summary and maps the run's end to an exit code. */
-export async function finishRun(result: RunResult, json: boolean, land: boolean): Promise<number> {
-  const state = result.state;
-  const order = Object.keys(state.streams);
-  const summary = formatSummary(state, order, {
-    analysis: result.analysis,
-    reportFile: result.reportFile,
-    ...(result.options.budgetUsd === undefined ? {} : { budgetUsd: result.options.budgetUsd }),
-    ...(result.options.streamBudgetUsd === undefined
-      ? {}
-      : { streamBudgetUsd: result.options.streamBudgetUsd }),
-  });
-  (json ? process.stderr : process.stdout).write(`\n${summary}`);
-  if (land && state.status === 'completed') {
-    const landed = await landRun(state.repo, state);
-    const out = json ? process.stderr : process.stdout;
-    if (landed.landed) out.write(`Landed: ${landed.branch} fast-forwarded to ${landed.sha.slice(0, 10)}\n`);
-    else
-      out.write(`Not landed: ${landed.reason}${landed.command === null ? '' : `; run: ${landed.command}`}\n`);
-  }
-  switch (state.status) {
-    case 'completed':
-      return ExitCode.ok;
-    case 'interrupted':
-      return ExitCode.interrupted;
-    case 'failed':
-    case 'stopped':
-    case 'budget-exceeded':
-    case 'aborted':
-    case 'running':
-      return ExitCode.failure;
-  }
-}
-
-/** Converts the engine's expected failures into CLI errors. */
-export function asCliError(error: unknown): unknown {
-  if (error instanceof RunError)
-    return new CliError(error.message, error.code === 'locked' ? ExitCode.failure : ExitCode.usage);
-  return error;
-}
-
 function describeSchedule(analysis: Analysis, mode: ScheduleMode, maxParallel: number): string {
   const lines = [
-    `Plan: ${analysis.plan.title} — ${String(analysis.streams.length)} streams, schedule ${mode}, up to ${String(maxParallel)} at a time`,
+    `Plan: ${planTitle(analysis.plan.title)} — ${String(analysis.streams.length)} streams, schedule ${mode}, up to ${String(maxParallel)} at a time`,
   ];
   analysis.waves.forEach((wave, i) => {
     const names = wave.map((id) => {
@@ -202,9 +95,15 @@ export function registerRun(program: Command): void {
     .argument('<plan>', 'the Markdown plan')
     .option('--repo <dir>', 'repository to work in (default: the one containing the current directory)')
     .addOption(
-      new Option('--agent <name>', 'agent backend (default: claude if on PATH)').choices(backendNames),
+      new Option(
+        '--agent <name>',
+        "agent backend (default: the config file's `agent`, else the first of claude, codex, gemini on PATH)",
+      ).choices(backendNames),
     )
-    .option('--agent-command <cmd>', 'for --agent command: shell command run per stream in its worktree')
+    .option(
+      '--agent-command <cmd>',
+      'for --agent command: shell command run per stream in its worktree (a relative program such as ./my-agent.sh is taken from the current directory)',
+    )
     .option(
       '--max-parallel <n>',
       'most agents at once (default: the plan’s, else 10)',
@@ -320,11 +219,7 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
       const repo = await resolveRepo(flags.repo, planArg);
       const config = (await loadConfig(repo))?.config ?? {};
       const agent = flags.agent ?? config.agent ?? defaultBackendName();
-      if (agent === null) {
-        throw new CliError(
-          'no agent CLI (claude, codex, gemini) found on PATH; pass --agent claude|codex|gemini|command|demo',
-        );
-      }
+      if (agent === null) throw new CliError(noAgentMessage());
       const redisUrl = flags.redis ?? process.env[redisUrlEnv] ?? config.redis;
       if (flags.remote !== undefined && redisUrl === undefined)
         throw new CliError('--remote is for runs on workers: use it with --redis URL');
@@ -335,6 +230,12 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
         (flags.agentCommand ?? config.agentCommand) === undefined
       )
         throw new CliError('--agent command needs --agent-command "CMD"');
+      // Checked and made absolute here, before anything starts: the command runs in each stream's worktree.
+      const rawAgentCommand = flags.agentCommand ?? config.agentCommand;
+      const agentCommand =
+        agent === 'command' && redisUrl === undefined && rawAgentCommand !== undefined
+          ? resolveAgentCommand(rawAgentCommand)
+          : undefined;
       const queue =
         redisUrl === undefined
           ? null
@@ -358,7 +259,7 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
       });
       const resolved: RunOptions = resolveRunOptions({
         agent,
-        flags,
+        flags: agentCommand === undefined ? flags : { ...flags, agentCommand },
         given: (name) => command.getOptionValueSource(name) === 'cli',
         config,
         planMaxParallel: analysis.maxParallel,
@@ -419,9 +320,7 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
           runId,
         );
         progress.stop();
-        process.exitCode = await finishRun(result, json, options.land);
-      } catch (error) {
-        throw asCliError(error);
+        await finishRun(result, json, options.land);
       } finally {
         progress.stop();
         interrupt.dispose();

@@ -1,22 +1,10 @@
 import type { Command } from '@commander-js/extra-typings';
 import { loadRun } from '../../run/engine.js';
-import { listRuns } from '../../run/journal.js';
 import { readLockOwner } from '../../run/lock.js';
 import { formatSummary } from '../../run/summary.js';
-import { CliError } from '../errors.js';
 import { outputModeFor } from '../progress.js';
 import { watchRun } from '../watch.js';
-import { asCliError, resolveRepo } from './run.js';
-
-/** The run named on the command line, else the latest one. */
-export async function pickRun(repo: string, run: string | undefined): Promise<string> {
-  if (run !== undefined) return run;
-  const runs = await listRuns(repo);
-  const latest = runs.at(-1);
-  if (latest === undefined)
-    throw new CliError(`no maestro runs in ${repo}; start one with \`maestro run PLAN\``);
-  return latest;
-}
+import { pickRun, resolveRepo } from '../run-support.js';
 
 /** `maestro status [RUN]`: a run's state, replayed from its journal. */
 export function registerStatus(program: Command): void {
@@ -41,19 +29,10 @@ Examples:
       const repo = await resolveRepo(flags.repo);
       const runId = await pickRun(repo, runArg);
       if (flags.watch === true) {
-        try {
-          process.exitCode = await watchRun(repo, runId, outputModeFor(flags));
-        } catch (error) {
-          throw asCliError(error);
-        }
+        await watchRun(repo, runId, outputModeFor(flags));
         return;
       }
-      let loaded;
-      try {
-        loaded = await loadRun(repo, runId);
-      } catch (error) {
-        throw asCliError(error);
-      }
+      const loaded = await loadRun(repo, runId);
       const owner = readLockOwner(repo);
       const live = owner?.runId === runId;
       const state = loaded.state;
