@@ -57,7 +57,7 @@ function outcomeExitCode(outcome: CommandOutcome | null): number {
   if (outcome === null) return ExitCode.ok;
   switch (outcome.kind) {
     case 'analysed':
-      return outcome.planErrors ? ExitCode.failure : ExitCode.ok;
+      return outcome.failed ? ExitCode.failure : ExitCode.ok;
     case 'run-ended':
       return runExitCode(outcome.status);
     case 'watch-ended':

@@ -6,7 +6,8 @@ import type { RunStatus } from '../run/types.js';
 
 /** How a command that finished without an error ended. */
 export type CommandOutcome =
-  | { readonly kind: 'analysed'; readonly planErrors: boolean }
+  /** `analyze` ended; `failed`: the plan has errors (or `--assist` got no valid reply). */
+  | { readonly kind: 'analysed'; readonly failed: boolean }
   | { readonly kind: 'run-ended'; readonly status: RunStatus }
   /** `status --watch` ended: the run finished (status), its process vanished, or the user stopped watching. */
   | { readonly kind: 'watch-ended'; readonly status: RunStatus | null; readonly stoppedWatching: boolean };

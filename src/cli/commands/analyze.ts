@@ -88,6 +88,6 @@ Exit codes: 0 analysed (warnings allowed) · 1 the plan has errors, or --assist 
               ),
       );
       // An --assist with no valid reply fails the command like plan errors do (exit 1).
-      setOutcome({ kind: 'analysed', planErrors: planErrors(analysis).length > 0 || assist?.ok === false });
+      setOutcome({ kind: 'analysed', failed: planErrors(analysis).length > 0 || assist?.ok === false });
     });
 }
