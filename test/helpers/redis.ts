@@ -40,19 +40,32 @@ export function freePort(): Promise<number> {
   });
 }
 
-function launch(port: number, password: string | undefined, dir: string): Promise<ChildProcess> {
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-  ];
+/** A certificate and key (PEM files) for TLS; the certificate is its own CA. */
+export interface TestTls {
+  readonly cert: string;
+  readonly key: string;
+}
+
+function launch(
+  port: number,
+  password: string | undefined,
+  dir: string,
+  tls: TestTls | undefined,
+): Promise<ChildProcess> {
+  const listen =
+    tls === undefined
+      ? ['--port', String(port)]
+      : [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          tls.cert,
+          '--tls-key-file',
+          tls.key,
+        ].concat(['--tls-ca-cert-file', tls.cert, '--tls-auth-clients', 'no']);
+  const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   if (password !== undefined) args.push('--requirepass', password);
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
@@ -76,11 +89,11 @@ function launch(port: number, password: string | undefined, dir: string): Promis
   });
 }
 
-/** Starts a redis-server on a free loopback port; `password` turns on `requirepass`. `stop` it in the test's cleanup. */
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+/** Starts a redis-server on a free loopback port; `password` turns on `requirepass`, `tls` serves TLS only. `stop` it in the test's cleanup. */
+export async function startRedis(options: { password?: string; tls?: TestTls } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'maestro-redis-'));
-  let child: ChildProcess | null = await launch(port, options.password, dir);
+  let child: ChildProcess | null = await launch(port, options.password, dir, options.tls);
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
   const stop = async (stopOptions: { keepData?: boolean } = {}): Promise<void> => {
     const running = child;
@@ -106,12 +119,12 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
   };
   return {
     port,
-    url: `redis://${auth}127.0.0.1:${String(port)}`,
+    url: `${options.tls === undefined ? 'redis' : 'rediss'}://${auth}127.0.0.1:${String(port)}`,
     stop,
     start: async () => {
       if (child !== null) return;
       mkdirSync(dir, { recursive: true });
-      child = await launch(port, options.password, dir);
+      child = await launch(port, options.password, dir, options.tls);
     },
   };
 }

@@ -4,6 +4,7 @@
  * separate machines, driven by the built CLI. The stand-in agent records where it ran (its cwd is
  * under its worker's work directory); ordering comes from files it waits for, not from sleeps.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -12,7 +13,7 @@ import { processesUnder } from '../../src/run/orphans.js';
 import { installStandInAgent, type AgentBehaviour, type StandInAgent } from '../helpers/agent.js';
 import { runCli, startCli, waitUntil, type CliProcess } from '../helpers/cli.js';
 import { planMarkdown, type PhaseSpec } from '../helpers/plan.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startRedis, type TestRedis, type TestTls } from '../helpers/redis.js';
 import { gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -48,7 +49,7 @@ function independentPhases(count: number): PhaseSpec[] {
 async function queueFixture(
   phases: readonly PhaseSpec[],
   behaviour: Record<string, AgentBehaviour> = {},
-  redisOptions: { password?: string } = {},
+  redisOptions: { password?: string; tls?: TestTls } = {},
 ): Promise<QueueFixture> {
   const tmp = makeTempDir('maestro-queue-');
   cleanups.push(tmp.cleanup);
@@ -304,6 +305,37 @@ describe('maestro worker and run --redis', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout + result.stderr).toMatch(/reachable again/);
     expect((await status(f.repo)).status).toBe('completed');
+  });
+
+  it('works over rediss:// (TLS, checked against the CA the machines trust) with a password', async () => {
+    const certs = makeTempDir('maestro-tls-');
+    cleanups.push(certs.cleanup);
+    const tls = { cert: path.join(certs.dir, 'cert.pem'), key: path.join(certs.dir, 'key.pem') };
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        tls.key,
+        '-out',
+        tls.cert,
+        '-days',
+        '1',
+      ].concat(['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']),
+      { stdio: 'ignore' },
+    );
+    const f = await queueFixture(independentPhases(2), {}, { password: 'tls-pw', tls });
+    expect(f.redis.url).toMatch(/^rediss:\/\/:tls-pw@/);
+    const trust = { NODE_EXTRA_CA_CERTS: tls.cert };
+    const w1 = await f.startWorker('w1', ['--concurrency', '2'], trust);
+    const run = await runCli(f.runArgs, f.repo, trust);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await status(f.repo)).status).toBe('completed');
+    expect(streamsRunBy(f.agent, w1).size).toBe(2);
   });
 
   it('fails the attempt with remote-unreachable when a worker cannot reach the git remote', async () => {
