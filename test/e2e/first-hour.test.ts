@@ -1,0 +1,238 @@
+/**
+ * End-to-end: what a new user trips over in the first hour — retrying failed streams, resume picking
+ * the right run, clean deleting stream branches, --agent-command from the current directory, and
+ * the messages for an empty repository and a failed gate.
+ */
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pause } from '../../src/cli/watch.js';
+import { failureExcerpt } from '../../src/run/validate.js';
+import { installStandInAgent } from '../helpers/agent.js';
+import { runCli } from '../helpers/cli.js';
+import { planMarkdown } from '../helpers/plan.js';
+import { gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
+import { getEventListeners } from 'node:events';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function tempRoot(): string {
+  const tmp = makeTempDir('maestro-first-hour-');
+  cleanups.push(tmp.cleanup);
+  return tmp.dir;
+}
+
+describe('maestro retry and resume', () => {
+  it('retries the failed stream and its skipped dependant on the same branch, keeping what merged', async () => {
+    const root = tempRoot();
+    const repo = path.join(root, 'repo');
+    initRepo(repo);
+    const fixed = path.join(root, 'fixed');
+    // Phase 2's gate fails until the user "fixes the cause" (the marker file).
+    const plan = path.join(root, 'plan.md');
+    writeFileSync(
+      plan,
+      planMarkdown('Retry plan', [
+        { title: 'Base', files: ['base.txt'] },
+        {
+          title: 'Flaky',
+          files: ['flaky.txt'],
+          validation: [`test -f '${fixed}' || { echo 'Error: Cannot find module fixed'; exit 1; }`],
+        },
+        { title: 'After', deps: [2], files: ['after.txt'] },
+      ]),
+    );
+    const agent = installStandInAgent(root);
+    const args = [
+      '--repo',
+      repo,
+      '--agent',
+      'command',
+      '--agent-command',
+      agent.command,
+      '--yes',
+      '--retries',
+      '0',
+    ];
+    const first = await runCli(['run', plan, ...args, '--json'], repo);
+    expect(first.code, first.stderr).toBe(1);
+    expect(first.stderr).toContain('maestro retry');
+    const status = JSON.parse((await runCli(['status', '--json', '--repo', repo], repo)).stdout) as {
+      runId: string;
+      integrationBranch: string;
+      streams: Record<
+        string,
+        { status: string; error: { command?: string; exitCode?: number; output?: string } | null }
+      >;
+    };
+    const byTitle = (t: string) => agent.idOf(t);
+    const flaky = byTitle('Flaky');
+    expect(status.streams[flaky]?.status).toBe('failed');
+    // status --json's error names the command, its exit code and the line that matters.
+    expect(status.streams[flaky]?.error).toMatchObject({ exitCode: 1 });
+    expect(status.streams[flaky]?.error?.command).toContain(fixed);
+    expect(status.streams[flaky]?.error?.output).toContain('Cannot find module fixed');
+    // Which stream was skipped: the dependant of the failed one, nothing else.
+    const skipped = Object.entries(status.streams)
+      .filter(([, s]) => s.status === 'skipped')
+      .map(([id]) => id);
+    expect(skipped).toHaveLength(1);
+    const baseId = byTitle('Base');
+    const baseMerge = gitSync(repo, ['rev-parse', status.integrationBranch]);
+
+    // resume does not pretend: a failed run is pointed at retry.
+    const resumed = await runCli(['resume', status.runId, '--repo', repo], repo);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toContain(`maestro retry ${status.runId}`);
+
+    writeFileSync(fixed, '');
+    const retried = await runCli(['retry', '--repo', repo, '--no-live'], repo);
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toContain(`Retrying run ${status.runId} (failed`);
+    const after = JSON.parse(
+      (await runCli(['status', '--json', '--repo', repo, status.runId], repo)).stdout,
+    ) as {
+      status: string;
+      streams: Record<string, { status: string }>;
+    };
+    expect(after.status).toBe('completed');
+    expect(Object.values(after.streams).map((s) => s.status)).toEqual(['merged', 'merged', 'merged']);
+    // The skipped stream was After (it has run now), and only After.
+    expect(skipped).toEqual([byTitle('After')]);
+    // Base merged once and ran once: its work was kept, not redone.
+    expect(agent.timeline().filter((e) => e.stream === baseId && e.event === 'start')).toHaveLength(1);
+    expect(gitSync(repo, ['merge-base', '--is-ancestor', baseMerge, status.integrationBranch])).toBe('');
+    const merges = gitSync(repo, ['log', '--merges', '--format=%s', status.integrationBranch]).split('\n');
+    expect(merges.filter((m) => m.includes(`merge ${baseId} `))).toHaveLength(1);
+  });
+
+  it('resume with no id does not pick a failed run; it points at retry', async () => {
+    const root = tempRoot();
+    const repo = path.join(root, 'repo');
+    initRepo(repo);
+    const agent = installStandInAgent(root, { '*': { exit: 3 } });
+    const plan = path.join(root, 'plan.md');
+    writeFileSync(plan, planMarkdown('P', [{ title: 'One', files: ['one.txt'] }]));
+    const args = [
+      '--repo',
+      repo,
+      '--agent',
+      'command',
+      '--agent-command',
+      agent.command,
+      '--yes',
+      '--no-live',
+    ];
+    const failed = await runCli(['run', plan, ...args], repo);
+    expect(failed.code).toBe(1);
+    const none = await runCli(['resume', '--repo', repo], repo);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('maestro retry RUN');
+  });
+});
+
+describe('maestro clean', () => {
+  it('deletes the stream branches (refs checked), and the integration branch with --branches', async () => {
+    const root = tempRoot();
+    const repo = path.join(root, 'repo');
+    initRepo(repo);
+    const agent = installStandInAgent(root);
+    const plan = path.join(root, 'plan.md');
+    writeFileSync(
+      plan,
+      planMarkdown('P', [
+        { title: 'One', files: ['one.txt'] },
+        { title: 'Two', files: ['two.txt'] },
+      ]),
+    );
+    const run = await runCli(
+      [
+        'run',
+        plan,
+        '--repo',
+        repo,
+        '--agent',
+        'command',
+        '--agent-command',
+        agent.command,
+        '--yes',
+        '--no-live',
+      ],
+      repo,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const refs = () =>
+      gitSync(repo, ['for-each-ref', '--format=%(refname)', 'refs/heads/maestro/'])
+        .split('\n')
+        .filter((r) => r !== '');
+    expect(refs().filter((r) => r.includes('--'))).toHaveLength(2);
+    const clean = await runCli(['clean', '--repo', repo], repo);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(refs().filter((r) => r.includes('--'))).toEqual([]);
+    expect(refs()).toHaveLength(1); // the integration branch is kept without --branches
+    await runCli(['clean', '--repo', repo, '--branches'], repo);
+    expect(refs()).toEqual([]);
+  });
+});
+
+describe('--agent-command and messages', () => {
+  it('runs ./my-agent.sh from the current directory, and says where it looked when it is missing', async () => {
+    const root = tempRoot();
+    const repo = path.join(root, 'repo');
+    initRepo(repo);
+    const plan = path.join(root, 'plan.md');
+    writeFileSync(plan, planMarkdown('P', [{ title: 'One', files: ['one.txt'] }]));
+    // Not committed: it exists only in the user's checkout, not in the stream's worktree.
+    const script = path.join(repo, 'my-agent.sh');
+    writeFileSync(script, '#!/bin/sh\necho hi > one.txt\necho done > "$MAESTRO_REPORT_FILE"\n');
+    chmodSync(script, 0o755);
+    const ok = await runCli(
+      ['run', plan, '--agent', 'command', '--agent-command', './my-agent.sh', '--yes', '--no-live'],
+      repo,
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    const missing = await runCli(
+      ['run', plan, '--agent', 'command', '--agent-command', './nope.sh --x', '--yes'],
+      repo,
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`looked at ${path.join(repo, 'nope.sh')}`);
+    expect(missing.stderr).not.toContain('    at '); // no stack trace
+  });
+
+  it('says a repository has no commits yet instead of blaming --base', async () => {
+    const root = tempRoot();
+    const repo = path.join(root, 'empty');
+    gitSync(root, ['init', '-q', '-b', 'main', repo]);
+    const plan = path.join(root, 'plan.md');
+    writeFileSync(plan, planMarkdown('P', [{ title: 'One', files: ['one.txt'] }]));
+    const r = await runCli(['run', plan, '--repo', repo, '--agent', 'demo', '--yes'], repo);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('has no commits yet');
+    expect(r.stderr).not.toContain('--base');
+    expect(existsSync(path.join(repo, '.maestro', 'runs'))).toBe(false);
+  });
+});
+
+describe('small pieces', () => {
+  it('keeps the first error lines of a gate failure as well as the tail', () => {
+    const output = [
+      'node:internal/modules/cjs/loader:1228',
+      "Error: Cannot find module 'left-pad'",
+      ...Array.from({ length: 60 }, (_, i) => `    at frame ${String(i)}`),
+    ].join('\n');
+    const excerpt = failureExcerpt(output);
+    expect(excerpt).toContain("Cannot find module 'left-pad'");
+    expect(excerpt).toContain('at frame 59');
+    expect(excerpt).toMatch(/more lines/);
+  });
+
+  it('status --watch polling leaves no abort listener behind', async () => {
+    const stop = new AbortController();
+    for (let i = 0; i < 20; i++) await pause(1, stop.signal);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+  });
+});
