@@ -96,6 +96,8 @@ interface ListGroup {
 class EdgeSink {
   readonly edges: Set<number>[];
   readonly explicit: boolean[];
+  /** Line where a phase's own field said it depends on nothing, per phase (0: it did not). */
+  readonly saidNone: number[];
   stated = false;
   readonly reasons = new Set<string>();
   readonly diagnostics: Diagnostic[] = [];
@@ -103,6 +105,7 @@ class EdgeSink {
   constructor(readonly phases: readonly PhaseDraft[]) {
     this.edges = phases.map(() => new Set<number>());
     this.explicit = phases.map(() => false);
+    this.saidNone = phases.map(() => 0);
   }
 
   /** Where each edge was stated (`subject>dep` → first line and rule that stated it). */
@@ -229,6 +232,7 @@ class Reader {
     const isPhaseLevel = sub < 0;
     if (isPhaseLevel || this.input.phases[phase]?.subSteps.length) this.sink.explicit[phase] = true;
     this.sink.stated = true;
+    if (NONE_RE.test(value) && isPhaseLevel) this.sink.saidNone[phase] = line;
     if (NONE_RE.test(value) || NEGATED_RE.test(value)) return;
     const deps = this.resolve(value, phase, line, true);
     if (!deps) {
@@ -618,6 +622,32 @@ class Reader {
     }
   }
 
+  /**
+   * A phase whose own line says "none" but that an order list, a list label or waves put after others:
+   * both are kept (the union), and the warning shows the setting that would keep only the phase's line.
+   */
+  private reportContradictions(): void {
+    const { phases, source } = this.input;
+    phases.forEach((phase, p) => {
+      const none = this.sink.saidNone[p] ?? 0;
+      if (none === 0) return;
+      const deps = [...(this.sink.edges[p] ?? [])];
+      if (deps.length === 0) return;
+      const first = this.sink.sources.get(`${p}>${deps[0] ?? -1}`);
+      const names = deps.map((d) => phases[d]?.id ?? '').join(', ');
+      this.sink.diagnostics.push({
+        severity: 'warning',
+        code: 'dependency-contradiction',
+        message:
+          `${source}:${first?.line ?? none}: phase ${phase.id} says it depends on nothing (line ${none}), but line ${first?.line ?? none} (${first?.rule ?? 'another statement'}) ` +
+          `puts it after ${names}; both are kept, so it waits for ${names}. To keep only its own line, add to the front matter (or a \`\`\`maestro block):\n` +
+          `    phases:\n      - id: "${phase.id}"\n        dependsOn: []`,
+        line: first?.line ?? none,
+        file: source,
+      });
+    });
+  }
+
   run(): DependencyResult {
     const { doc, phases } = this.input;
     this.collectHeadingGroups();
@@ -791,6 +821,7 @@ class Reader {
     flushSequenced();
     flushListGroup();
 
+    this.reportContradictions();
     return {
       dependsOn: this.sink.edges.map((set) => [...set].sort((a, b) => a - b)),
       sources: this.sink.sources,

@@ -190,6 +190,26 @@ describe('kind 3: non-dependencies that were read as dependencies', () => {
     expect(edges(md)).toEqual({ '1': [], '2': ['1'], '3': ['1'] });
   });
 
+  it('warns when an order list contradicts a phase’s own "none", with the setting that keeps only the phase’s line', () => {
+    const md = [
+      '## Task 1: Alpha',
+      'Dependencies: None',
+      '## Task 2: Beta',
+      'Dependencies: None',
+      '',
+      '## Notes',
+      '**Should run after Task 1 is merged:**',
+      '- Task 2',
+    ].join('\n');
+    const { plan, diagnostics } = parse(md);
+    expect(plan.phases[1]?.dependsOn).toEqual(['1']);
+    const warning = diagnostics.find((d) => d.code === 'dependency-contradiction');
+    expect(warning?.line).toBe(7);
+    expect(warning?.message).toContain('phases:\n      - id: "2"\n        dependsOn: []');
+    const stated = parse(`${md}\n\n\`\`\`maestro\nphases:\n  - id: "2"\n    dependsOn: []\n\`\`\`\n`).plan;
+    expect(stated.phases[1]?.dependsOn).toEqual([]);
+  });
+
   it('a numbered list sequenced with "then" / "finally" is an order list, its entries waves', () => {
     const md = [
       '## Plan of attack',
