@@ -140,6 +140,8 @@ class Reader {
   private readonly subOfLine: Int32Array;
   private readonly groups = new Map<string, Group>();
   private readonly creators = new Map<string, number>();
+  /** Phase indices by unit word (`track` → the tracks), for "all tracks". */
+  private readonly phasesOfKind = new Map<string, number[]>();
 
   constructor(private readonly input: DependencyInput) {
     this.sink = new EdgeSink(input.phases);
@@ -151,6 +153,11 @@ class Reader {
       phase.subSteps.forEach((step, s) => {
         for (let l = step.line; l <= step.endLine && l < size; l++) this.subOfLine[l] = s;
       });
+    });
+    input.phases.forEach((phase, p) => {
+      const list = this.phasesOfKind.get(phase.kind) ?? [];
+      list.push(p);
+      this.phasesOfKind.set(phase.kind, list);
     });
     input.files.forEach((files, p) => {
       for (const file of files) {
@@ -176,7 +183,7 @@ class Reader {
       /\b(?:all|every|the|parallel|other|remaining)\s+(?:(?:the|of the|parallel|other|remaining)\s+)*([a-z]+?)e?s\b/gi,
     )) {
       const kind = (match[1] ?? '').toLowerCase();
-      const ofKind = this.input.phases.flatMap((phase, p) => (phase.kind === kind ? [p] : []));
+      const ofKind = this.phasesOfKind.get(kind) ?? [];
       if (ofKind.length >= 2 && ofKind.length < this.input.phases.length) {
         ofKinds = true;
         for (const p of ofKind) if (p !== subject) out.add(p);

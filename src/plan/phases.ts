@@ -366,6 +366,12 @@ function fromSections(doc: MarkdownDoc): PhaseDraft[] {
   return [];
 }
 
+/** The heading on `line`, by binary search (headings are in document order). */
+function headingAt(doc: MarkdownDoc, line: number): MarkdownDoc['headings'][number] | undefined {
+  const heading = doc.headings[firstAfter(doc.headings, line) - 1];
+  return heading?.line === line ? heading : undefined;
+}
+
 /** `1, 2, 3` or `12, 40, 71, …` for a description. */
 function lineList(lines: readonly number[]): string {
   const shown = lines.length > 8 ? [...lines.slice(0, 6).map(String), '…'] : lines.map(String);
@@ -378,7 +384,7 @@ function headingPattern(doc: MarkdownDoc, member: Candidate): string {
   const { label } = member;
   if (label.style === 'numbered') return `${hashes} N.`;
   if (label.style === 'id') return `${hashes} ${/^[A-Za-z]+-?/.exec(label.id)?.[0] ?? ''}<n>`;
-  const text = cleanTitle(doc.headings.find((h) => h.line === member.line)?.text ?? '');
+  const text = cleanTitle(headingAt(doc, member.line)?.text ?? '');
   const id = label.localId ?? label.id;
   const at = text.indexOf(id);
   if (at < 0) return `${hashes} ${label.kind} N`;
@@ -399,7 +405,7 @@ function describeSubSteps(doc: MarkdownDoc, phases: readonly PhaseDraft[]): stri
   const kinds = new Map<string, number>();
   for (const phase of phases)
     for (const step of phase.subSteps) {
-      const heading = doc.headings.find((h) => h.line === step.line);
+      const heading = headingAt(doc, step.line);
       const label = heading ? readUnitLabel(heading.text) : null;
       const name =
         heading && label
@@ -429,7 +435,12 @@ function competingGroup(
   chosen: readonly Candidate[],
   phases: readonly PhaseDraft[],
 ): PhaseAlternative | null {
-  const inside = (line: number): boolean => phases.some((p) => line >= p.line && line <= p.endLine);
+  // Phases are in document order and do not overlap: a binary search keeps this linear overall.
+  const inside = (line: number): boolean => {
+    const at = firstAfter(phases, line) - 1;
+    const phase = phases[at];
+    return phase !== undefined && line <= phase.endLine;
+  };
   const chosenKinds = new Set(chosen.map((c) => `${c.depth}|${c.label.kind}`));
   // Several unit words read as one level: the other reading takes only the most common one.
   if (chosenKinds.size > 1) {
