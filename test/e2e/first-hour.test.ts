@@ -218,6 +218,13 @@ describe('--agent-command and messages', () => {
 });
 
 describe('small pieces', () => {
+  it('maestro init docs/plan.md creates the folder', async () => {
+    const root = tempRoot();
+    const r = await runCli(['init', 'docs/plan.md'], root);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(path.join(root, 'docs', 'plan.md'))).toBe(true);
+  });
+
   it('keeps the first error lines of a gate failure as well as the tail', () => {
     const output = [
       'node:internal/modules/cjs/loader:1228',

@@ -1,5 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { initTemplate } from '../assets.js';
 import { CliError } from '../errors.js';
 
@@ -21,6 +22,8 @@ Examples:
     .action(async (file, options) => {
       const text = await readFile(initTemplate, 'utf8');
       try {
+        // `maestro init docs/plan.md` in a repository without docs/ yet.
+        await mkdir(path.dirname(path.resolve(file)), { recursive: true });
         await writeFile(file, text, { flag: options.force === true ? 'w' : 'wx' });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
