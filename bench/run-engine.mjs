@@ -2,7 +2,11 @@
 //  1. Makespan of `maestro run` (dag and waves) on a 60-stream plan at N = 10 with stand-in agents
 //     of fixed durations (2-6 s; a stress row at 1-3 s), against the lower bound
 //     max(critical path, total work / N) and `make -jN` running `sleep`s over the same DAG.
-//  2. Maestro's per-stream overhead (worktree, agent spawn, commit, ownership check, merge, journal)
+//  2. The merge queue: 30- and 60-stream plans with agents of 1-4 s and a 2 s gate at N = 10, against
+//     the chain bound (the longest chain of agent + gate), with per-merge gating (--max-batch 1),
+//     batches, and batches with --speculate; and the 60-stream ungated plan of 1-4 s agents against
+//     max(critical path, work / N), beside make -jN.
+//  3. Maestro's per-stream overhead (worktree, agent spawn, commit, ownership check, merge, journal)
 //     with agents that do nothing, against raw `git worktree add` + commit + `git merge` on the same
 //     repo, as the marginal cost of a stream (fixed start-up costs cancel out).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,6 +32,20 @@ function rng(seed) {
     s = (s * 1664525 + 1013904223) >>> 0;
     return s / 2 ** 32;
   };
+}
+
+/** A layered DAG of `n` streams like `makeDag`, with agent durations drawn from `lo`..`hi` seconds. */
+function makeDagRange(n, lo, hi) {
+  const rand = rng(7);
+  return makeDag(n, 1).map((node) => ({ ...node, seconds: lo + Math.floor(rand() * (hi - lo + 1)) }));
+}
+
+/** The longest chain of agent + gate: with one gate run per dependency link, no schedule beats it. */
+function chainBound(nodes, gateSeconds) {
+  const finish = new Map();
+  for (const node of nodes)
+    finish.set(node.id, node.seconds + gateSeconds + Math.max(0, ...node.deps.map((d) => finish.get(d))));
+  return Math.max(...finish.values());
 }
 
 /** A layered DAG of `n` streams: each depends on up to two streams of earlier layers. */
@@ -90,7 +108,7 @@ echo "$MAESTRO_STREAM_ID" > "\${MAESTRO_FILES%%
 *}"
 `;
 
-function timeMaestro(dir, nodes, schedule, slots, durationsByStream) {
+function timeMaestro(dir, nodes, schedule, slots, durationsByStream, extraArgs = []) {
   const root = mkdtempSync(join(dir, `${schedule}-`));
   const repo = join(root, 'repo');
   makeRepo(repo);
@@ -120,6 +138,7 @@ function timeMaestro(dir, nodes, schedule, slots, durationsByStream) {
       '--schedule',
       schedule,
       '--yes',
+      ...extraArgs,
     ],
     { env: { ...env, BENCH_DURATIONS: join(root, 'durations.txt') }, encoding: 'utf8', maxBuffer: 1 << 26 },
   );
@@ -133,9 +152,24 @@ function timeMaestro(dir, nodes, schedule, slots, durationsByStream) {
   const lines = readFileSync(join(runs, runId, 'events.jsonl'), 'utf8')
     .trim()
     .split('\n');
-  const first = Date.parse(JSON.parse(lines[0]).time);
-  const last = Date.parse(JSON.parse(lines.at(-1)).time);
-  return { seconds: (t1 - t0) / 1000, startup: (first - t0) / 1000, shutdown: (t1 - last) / 1000 };
+  const events = lines.map((l) => JSON.parse(l));
+  const first = Date.parse(events[0].time);
+  const last = Date.parse(events.at(-1).time);
+  const gateRuns = events.filter((e) => e.type === 'validation-started').length;
+  // A baseline gate on the base commit (when the run has one) is part of the bound.
+  const baseline = events.some(
+    (e) => /baseline/.test(e.type) || (e.type === 'validation-started' && e.baseline === true),
+  );
+  const spec = events.filter((e) => e.type === 'stream-retry' && e.cause === 'speculation');
+  const wastedS = spec.reduce((a, e) => a + (e.wasted?.agentMs ?? 0), 0) / 1000;
+  return {
+    seconds: (t1 - t0) / 1000,
+    startup: (first - t0) / 1000,
+    shutdown: (t1 - last) / 1000,
+    gateRuns,
+    baseline,
+    wastedS,
+  };
 }
 
 function timeMake(dir, nodes, slots) {
@@ -237,6 +271,60 @@ export async function benchRun() {
       `  stress, agents of 1-3 s: dag ${stress.seconds.toFixed(2)} s against a bound of ${shortLb.bound.toFixed(2)} s   ${ratio(stress.seconds, shortLb.bound)}   (no target)`,
     );
 
+    // The 60-stream ungated plan with agents of 1-4 s, against max(critical path, work / N), beside make.
+    const mixed = makeDagRange(60, 1, 4);
+    const mixedLb = lowerBound(mixed, slots);
+    const mixedDur = Object.fromEntries(mixed.map((n) => [`s${n.id}`, n.seconds]));
+    const mixedRuns = [];
+    const mixedMakes = [];
+    for (let i = 0; i < repeats; i++) {
+      mixedRuns.push(timeMaestro(dir, mixed, 'dag', slots, mixedDur).seconds);
+      mixedMakes.push(timeMake(dir, mixed, slots));
+    }
+    const mixedDag = median(mixedRuns);
+    console.log(
+      `run engine: 60 streams, N = ${slots}, agents of 1-4 s, no gate (total work ${mixedLb.total} s, critical path ${mixedLb.critical} s)`,
+    );
+    console.log(`  lower bound max(critical path, work/N)    ${fmt(mixedLb.bound)} s   1.00`);
+    console.log(
+      `  make -j${slots}, median of ${repeats}                  ${fmt(median(mixedMakes))} s   ${ratio(median(mixedMakes), mixedLb.bound)}   (${range(mixedMakes)})`,
+    );
+    console.log(
+      `  maestro run --schedule dag, median of ${repeats}   ${fmt(mixedDag)} s   ${ratio(mixedDag, mixedLb.bound)}   (${range(mixedRuns)}; target ≤ 1.10)`,
+    );
+
+    // Gated: a 2 s gate after the merges, against the chain bound. Per-merge gating (--max-batch 1)
+    // serialises every gate; batches validate every stream that finished meanwhile in one gate run.
+    const gateSeconds = 2;
+    const gateArgs = ['--validate', `sleep ${gateSeconds}`];
+    let gatedOk = true;
+    for (const n of [30, 60]) {
+      const plan = makeDagRange(n, 1, 4);
+      const dur = Object.fromEntries(plan.map((node) => [`s${node.id}`, node.seconds]));
+      const chain = chainBound(plan, gateSeconds);
+      const perMerge = timeMaestro(dir, plan, 'dag', slots, dur, [...gateArgs, '--max-batch', '1']);
+      const batchedRuns = [];
+      for (let i = 0; i < (n === 30 ? repeats : 1); i++)
+        batchedRuns.push(timeMaestro(dir, plan, 'dag', slots, dur, gateArgs));
+      const batched = batchedRuns.sort((a, b) => a.seconds - b.seconds)[Math.floor(batchedRuns.length / 2)];
+      const speculated = timeMaestro(dir, plan, 'dag', slots, dur, [...gateArgs, '--speculate']);
+      const bound = chain + (batched.baseline ? gateSeconds : 0);
+      console.log(
+        `merge queue: ${n} streams, N = ${slots}, agents of 1-4 s, gate \`sleep ${gateSeconds}\` (chain of agent + gate ${chain} s${batched.baseline ? ', + baseline gate' : ''})`,
+      );
+      console.log(`  chain bound                               ${fmt(bound)} s   1.00`);
+      console.log(
+        `  per-merge gating (--max-batch 1)          ${fmt(perMerge.seconds)} s   ${ratio(perMerge.seconds, bound)}   (${perMerge.gateRuns} gate runs)`,
+      );
+      console.log(
+        `  batched${n === 30 ? `, median of ${repeats}          ` : '                          '}       ${fmt(batched.seconds)} s   ${ratio(batched.seconds, bound)}   (${batched.gateRuns} gate runs${n === 30 ? `; ${range(batchedRuns.map((r) => r.seconds))}; target ≤ 1.25` : ''})`,
+      );
+      console.log(
+        `  batched + --speculate                     ${fmt(speculated.seconds)} s   ${ratio(speculated.seconds, bound)}   (${speculated.gateRuns} gate runs; ${speculated.wastedS.toFixed(1)} s of agent time wasted)`,
+      );
+      if (n === 30) gatedOk = batched.seconds / bound <= 1.25;
+    }
+
     // Per-stream overhead: the marginal cost of a stream, (time for 30 streams − time for 10) / 20,
     // one at a time with agents that do nothing, so fixed costs (Node, analysis) cancel out on both sides.
     const few = 10;
@@ -263,7 +351,7 @@ export async function benchRun() {
     console.log(
       `  maestro run --schedule sequential        ${oursMs.toFixed(0).padStart(4)} ms   ${(oursMs / rawMs).toFixed(2)}   (target ≤ 1.5)`,
     );
-    return dag / lb.bound <= 1.05 && oursMs / rawMs <= 1.5;
+    return dag / lb.bound <= 1.05 && oursMs / rawMs <= 1.5 && mixedDag / mixedLb.bound <= 1.1 && gatedOk;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

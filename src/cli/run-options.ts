@@ -43,6 +43,10 @@ export interface RunFlags {
   readonly mcpConfig?: readonly string[] | undefined;
   /** `--skip-baseline` (commander's `--no-baseline` style is not used: the flag names the risk). */
   readonly skipBaseline?: boolean | undefined;
+  /** `--speculate`: dependants may start from a batch tip whose gate still runs. */
+  readonly speculate?: boolean | undefined;
+  /** `--max-batch <n>`: most streams merged behind one gate run. */
+  readonly maxBatch?: number | undefined;
 }
 
 /** Whether a flag was given on the command line (commander's value source), rather than left at its default. */
@@ -101,6 +105,8 @@ export function resolveRunOptions(input: {
     ...(flags.mcpConfig === undefined || flags.mcpConfig.length === 0 ? {} : { mcpConfig: flags.mcpConfig }),
     ...(input.setup === undefined ? {} : { setup: input.setup }),
     baseline: flags.skipBaseline === true ? false : (config.baseline ?? true),
+    ...(flags.speculate === true ? { speculate: true } : {}),
+    ...(flags.maxBatch === undefined ? {} : { maxBatch: flags.maxBatch }),
   };
 }
 

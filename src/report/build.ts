@@ -11,6 +11,7 @@ import { emptyTiming, streamHistories } from './history.js';
 import type { StreamHistory } from './history.js';
 import type {
   EstimateComparison,
+  MergeQueueReport,
   ReportEdge,
   RunReport,
   RunTotals,
@@ -279,5 +280,16 @@ export function buildRunReport(input: ReportInput): RunReport {
     totals: runTotals,
     estimate: analysis === null ? null : estimateComparison(analysis, runTotals),
     notes: state.notes,
+    ...mergeQueueReport(state),
+  };
+}
+
+/** The merge queue's part of the report, when something was gated or speculated. */
+function mergeQueueReport(state: RunState): { mergeQueue?: MergeQueueReport } {
+  const batches = state.batches ?? [];
+  const speculation = state.speculation ?? null;
+  if (batches.length === 0 && speculation === null) return {};
+  return {
+    mergeQueue: { batches, gateRuns: batches.reduce((n, b) => n + b.gateRuns, 0), speculation },
   };
 }

@@ -189,6 +189,34 @@ export function renderMarkdown(report: RunReport, options: RenderOptions = {}): 
       '',
     );
   }
+  const mq = report.mergeQueue;
+  if (mq !== undefined) {
+    out.push(
+      '## Merge queue',
+      '',
+      `${String(mq.batches.length)} gated batch${mq.batches.length === 1 ? '' : 'es'}, ${String(mq.gateRuns)} gate run${mq.gateRuns === 1 ? '' : 's'} in all.`,
+      '',
+    );
+    if (mq.batches.length > 0)
+      out.push(
+        ...table(
+          ['batch', 'streams', 'gate runs', 'landed', 'broke the gate'],
+          mq.batches.map((b, i) => [
+            String(i + 1),
+            String(b.streamIds.length),
+            String(b.gateRuns),
+            String(b.landed.length),
+            b.culprits.length === 0 ? '-' : b.culprits.join(', '),
+          ]),
+        ),
+        '',
+      );
+    if (mq.speculation !== null)
+      out.push(
+        `Speculation (--speculate) discarded ${String(mq.speculation.discarded)} attempt${mq.speculation.discarded === 1 ? '' : 's'}: ${(mq.speculation.agentMs / 1000).toFixed(1)} s of agent time, ${formatUsd(mq.speculation.costUsd)}.`,
+        '',
+      );
+  }
   if (report.notes.length > 0) out.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   return out.join('\n');
 }

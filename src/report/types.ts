@@ -3,7 +3,7 @@
  * analysis estimated. Plain JSON (the `--format json` output), built by a pure function from the journal.
  */
 import type { StreamEstimate } from '../analyze/types.js';
-import type { RunStatus, StreamStatus } from '../run/types.js';
+import type { RunStatus, StreamStatus, BatchRecord } from '../run/types.js';
 
 /** Bumped when a field changes meaning or disappears (adding fields does not bump it). */
 export const reportSchemaVersion = 1;
@@ -194,4 +194,17 @@ export interface RunReport {
   readonly totals: RunTotals;
   readonly estimate: EstimateComparison | null;
   readonly notes: readonly string[];
+  /** The merge queue: gated batches with their gate runs, and what `--speculate` wasted (absent when nothing was gated). */
+  readonly mergeQueue?: MergeQueueReport;
+}
+
+/** How the merge queue went: each gated batch, the gate runs in all, and discarded speculative work. */
+export interface MergeQueueReport {
+  readonly batches: readonly BatchRecord[];
+  readonly gateRuns: number;
+  readonly speculation: {
+    readonly discarded: number;
+    readonly agentMs: number;
+    readonly costUsd: number;
+  } | null;
 }

@@ -300,6 +300,8 @@ class RunEngine {
   readonly #agentSlots = new Set<string>();
   /** Retries waiting for an agent slot. */
   readonly #slotWaiters = new Map<string, () => void>();
+  /** Each stream's latest agent attempt: its duration and cost (what a discarded speculation wasted). */
+  readonly #lastAttempt = new Map<string, { agentMs: number; costUsd: number }>();
   /** Resolves the scheduling loop's current wait early (see `#wake`). */
   #wakeLoop: (() => void) | null = null;
 
@@ -387,6 +389,8 @@ class RunEngine {
     } else {
       this.#journal.append(event, sync);
       this.#scheduleStateWrite(event.type === 'run-finished');
+      // `--speculate`: a merge onto the tip may let dependants start before its gate has passed.
+      if (event.type === 'stream-merged' && this.options.speculate === true) this.#wake();
     }
     this.hooks.bus.publish(event);
   }
@@ -614,7 +618,9 @@ class RunEngine {
    */
   #schedulingStatus(id: string, inflight: ReadonlyMap<string, Promise<void>>): StreamStatus {
     if (this.#agentSlots.has(id)) return 'running';
-    if (inflight.has(id)) return 'committed';
+    // `--speculate`: merged onto the tip while its batch's gate runs counts as merged for its dependants.
+    if (inflight.has(id))
+      return this.options.speculate === true && this.#queue.isUnderTest(id) ? 'merged' : 'committed';
     return this.#status(id);
   }
 
@@ -702,8 +708,25 @@ class RunEngine {
           this.#releaseSlot(id);
           holdsSlot = false;
         }
-        const merged = await this.#queue.submit(stream, this.#urgency.get(id) ?? 0);
+        const merged = await this.#queue.submit(
+          stream,
+          this.#urgency.get(id) ?? 0,
+          this.#lastAttempt.get(id),
+        );
         if (merged !== 'retry') return;
+        // `--speculate`: a dependency it started from is being merged again (its batch failed): the
+        // scheduler starts this stream again once its dependencies have landed.
+        const waitsFor = this.#schedulerStreams
+          .find((s) => s.id === id)
+          ?.deps.find((d) => this.#status(d) !== 'merged' || this.#queue.isUnderTest(d));
+        if (waitsFor !== undefined) {
+          this.emit({
+            type: 'stream-interrupted',
+            streamId: id,
+            reason: `starts again once ${waitsFor} has landed`,
+          });
+          return;
+        }
       }
     } finally {
       if (holdsSlot) this.#releaseSlot(id);
@@ -784,8 +807,13 @@ class RunEngine {
     const branch = streamBranchName(this.runId, id);
     const worktree = this.paths.streamWorktree(id);
     // Start from the last validated commit, not the tip: while another stream's gate runs, the tip holds
-    // work that may yet be rejected and reset away, and a branch built on it would bring it back.
-    const tip = this.#run.greenSha;
+    // work that may yet be rejected and reset away, and a branch built on it would bring it back. With
+    // `--speculate`, a stream whose dependency is in a batch still being gated starts from the tip
+    // (the merge queue discards its work if that gate fails).
+    const speculative =
+      this.options.speculate === true &&
+      [...stream.dependsOn, ...stream.implicitDependsOn].some((d) => this.#queue.isUnderTest(d));
+    const tip = speculative ? await this.#queue.tip() : this.#run.greenSha;
     // A retry continues the stream's branch when its start was journaled and the branch still exists.
     const continuesBranch =
       st.startSha !== null &&
@@ -861,6 +889,7 @@ class RunEngine {
     const ended = { kept: true };
     const onAgentEnded = (outcome: AgentOutcome, durationMs: number): boolean => {
       this.#liveCost.delete(id);
+      this.#lastAttempt.set(id, { agentMs: durationMs, costUsd: outcome.usage.costUsd });
       this.emit({
         type: 'agent-finished',
         streamId: id,

@@ -74,6 +74,8 @@ export interface MergeQueueHost {
 interface Entry {
   readonly stream: Stream;
   readonly urgency: number;
+  /** What the attempt that made the commit took (what a discarded speculation wasted). */
+  readonly attempt?: { readonly agentMs: number; readonly costUsd: number } | undefined;
   readonly resolve: (outcome: 'done' | 'retry') => void;
   readonly reject: (error: unknown) => void;
 }
@@ -126,6 +128,8 @@ export class MergeQueue {
   readonly #newCommits = new Set<string>();
   /** Committed streams waiting for the next batch. */
   #pending: Entry[] = [];
+  /** Streams merged onto the tip whose batch is still being gated (`--speculate` may start from them). */
+  readonly #underTest = new Set<string>();
   #draining = false;
 
   constructor(private readonly host: MergeQueueHost) {}
@@ -138,6 +142,11 @@ export class MergeQueue {
   /** Records that `sha` was just committed by this process (its merge can skip the ancestry check). */
   noteNewCommit(sha: string): void {
     this.#newCommits.add(sha);
+  }
+
+  /** True when `id` is merged onto the tip and its batch's gate has not settled yet. */
+  isUnderTest(id: string): boolean {
+    return this.#underTest.has(id);
   }
 
   /** True when merges of a finished wave wait for the wave's gate. */
@@ -159,9 +168,13 @@ export class MergeQueue {
    * (or failed, was skipped, or stays committed because the run is stopping), `retry` when its agent
    * must run again (a conflict, or a gate its work broke).
    */
-  submit(stream: Stream, urgency: number): Promise<'done' | 'retry'> {
+  submit(
+    stream: Stream,
+    urgency: number,
+    attempt?: { readonly agentMs: number; readonly costUsd: number },
+  ): Promise<'done' | 'retry'> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ stream, urgency, resolve, reject });
+      this.#pending.push({ stream, urgency, attempt, resolve, reject });
       this.#kick();
     });
   }
@@ -180,8 +193,10 @@ export class MergeQueue {
   /** Takes every queued stream as one batch, again and again, until the queue is empty. */
   async #drain(): Promise<void> {
     while (this.#pending.length > 0) {
-      const batch = this.#pending.sort((a, b) => a.urgency - b.urgency);
-      this.#pending = [];
+      const sorted = this.#pending.sort((a, b) => a.urgency - b.urgency);
+      const limit = this.host.options.maxBatch ?? sorted.length;
+      const batch = sorted.slice(0, limit);
+      this.#pending = sorted.slice(limit);
       if (this.#stopping()) {
         // They stay committed: merged on resume.
         for (const e of batch) e.resolve('done');
@@ -468,6 +483,8 @@ export class MergeQueue {
     if (result.ok) {
       if (!result.alreadyMerged) this.#stale = true;
       this.#tip = Promise.resolve(result.sha);
+      // Before the event: it wakes the engine, which (`--speculate`) may start dependants from this tip.
+      this.#underTest.add(id);
       host.emit({ type: 'stream-merged', streamId: id, mergeSha: result.sha, streamSha: commitSha }, false);
       return 'merged';
     }
@@ -551,9 +568,62 @@ export class MergeQueue {
         settle(e, this.#convict(e.stream.id, gate));
       }
     }
-    const merged = await this.#mergeAll(fresh, settle);
-    if (merged.length === 0) return;
-    const ids = merged.map((e) => e.stream.id);
+    const current = host.options.speculate === true ? await this.#discardStale(fresh, settle) : fresh;
+    const merged = await this.#mergeAll(current, settle);
+    if (merged.length === 0) {
+      this.#underTest.clear();
+      return;
+    }
+    try {
+      await this.#gateBatch(
+        merged,
+        merged.map((e) => e.stream.id),
+        settle,
+      );
+    } finally {
+      this.#underTest.clear();
+    }
+  }
+
+  /**
+   * `--speculate`: a stream that started from a batch tip that then failed its gate was built on work
+   * that is not on the branch: its commit is discarded and it starts again from the last green commit.
+   * Returns the others.
+   */
+  async #discardStale(
+    entries: readonly Entry[],
+    settle: (e: Entry, o: 'done' | 'retry') => void,
+  ): Promise<Entry[]> {
+    const keep: Entry[] = [];
+    for (const e of entries) {
+      const st = this.host.run().streams[e.stream.id];
+      if (st?.startSha == null || (await this.isValidated(st.startSha))) {
+        keep.push(e);
+        continue;
+      }
+      this.host.emit({
+        type: 'stream-retry',
+        streamId: e.stream.id,
+        attempt: st.attempts + 1,
+        cause: 'speculation',
+        reason: `started from ${st.startSha.slice(0, 10)}, a batch that failed its gate; starting again from the last green commit`,
+        context:
+          'Your previous attempt started from work that other streams had merged but that then failed validation and was removed. You now start again from the last validated commit; do your task on top of it.',
+        fresh: true,
+        wasted: e.attempt ?? { agentMs: 0, costUsd: 0 },
+      });
+      settle(e, 'retry');
+    }
+    return keep;
+  }
+
+  /** Gates a merged batch once and bisects it when the gate fails. Holds the lock. */
+  async #gateBatch(
+    merged: readonly Entry[],
+    ids: readonly string[],
+    settle: (e: Entry, o: 'done' | 'retry') => void,
+  ): Promise<void> {
+    const host = this.host;
     if (host.options.schedule === 'waves') {
       // Gated with the rest of its wave (waveGate); until then the last green commit stays put.
       for (const id of ids) this.#unvalidated.add(id);

@@ -157,6 +157,16 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
         case 'conflict':
           stream.conflictRetries += 1;
           break;
+        case 'speculation': {
+          // A restart, not a retry `--retries` bounds; what the discarded attempt cost is counted.
+          const s = state.speculation ?? { discarded: 0, agentMs: 0, costUsd: 0 };
+          state.speculation = {
+            discarded: s.discarded + 1,
+            agentMs: s.agentMs + (event.wasted?.agentMs ?? 0),
+            costUsd: s.costUsd + (event.wasted?.costUsd ?? 0),
+          };
+          break;
+        }
         default:
           return unreachable(event.cause);
       }

@@ -83,6 +83,28 @@ function costLines(state: RunState, rows: readonly StreamState[], context: Summa
   return lines;
 }
 
+/** Gate runs per gated batch, and what `--speculate` wasted. */
+function mergeQueueLines(state: RunState): string[] {
+  const lines: string[] = [];
+  const batches = state.batches ?? [];
+  if (batches.length > 0) {
+    const runs = batches.reduce((n, b) => n + b.gateRuns, 0);
+    const failing = batches.filter((b) => b.culprits.length > 0);
+    lines.push(
+      `Gates: ${String(runs)} run${runs === 1 ? '' : 's'} for ${String(batches.length)} batch${batches.length === 1 ? '' : 'es'} (largest ${String(Math.max(...batches.map((b) => b.streamIds.length)))} streams)` +
+        (failing.length === 0
+          ? ''
+          : `; failing batches bisected: ${failing.map((b) => `${String(b.streamIds.length)} streams in ${String(b.gateRuns)} runs, broken by ${b.culprits.join(', ')}`).join('; ')}`),
+    );
+  }
+  const spec = state.speculation;
+  if (spec !== undefined)
+    lines.push(
+      `Speculation wasted ${duration(spec.agentMs)} of agent time and ${formatUsd(spec.costUsd)} (${String(spec.discarded)} attempt${spec.discarded === 1 ? '' : 's'} discarded).`,
+    );
+  return lines;
+}
+
 /** The command that takes the run's result into the user's branch. */
 export function takeCommand(state: RunState): string {
   const branch = state.baseBranchRef?.replace(/^refs\/heads\//, '');
@@ -145,6 +167,7 @@ export function formatSummary(
       (state.costUsd > 0 ? `; cost ${formatUsd(state.costUsd)}` : ''),
   );
   lines.push(...costLines(state, rows, context));
+  lines.push(...mergeQueueLines(state));
   for (const note of state.notes) lines.push(`Note: ${note}`);
   lines.push(`Integration branch: ${state.integrationBranch}`);
   if (context.reportFile != null) lines.push(`Report: ${context.reportFile}`);

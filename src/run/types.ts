@@ -75,14 +75,21 @@ export interface RunOptions {
    * `src/queue/connection.ts`); `resume` and `abort` need the full URL again when it had one.
    */
   readonly redis?: { readonly url: string; readonly needsPassword: boolean; readonly remote: string };
+  /** `--speculate`: dependants may start from a batch tip whose gate still runs (restarted if it fails). */
+  readonly speculate?: boolean;
+  /** `--max-batch`: most streams merged behind one gate run (default: every one waiting). */
+  readonly maxBatch?: number;
 }
 
 /** How a run ended (or that it is still going). */
 export type RunStatus =
   'running' | 'completed' | 'failed' | 'interrupted' | 'stopped' | 'budget-exceeded' | 'aborted';
 
-/** Why a stream is retried: its gate failed after it merged, or its merge conflicted. */
-export type RetryCause = 'gate' | 'conflict';
+/**
+ * Why a stream is retried: its gate failed after it merged, its merge conflicted, or (`--speculate`)
+ * it started from a batch tip whose gate then failed, so its work is discarded and redone.
+ */
+export type RetryCause = 'gate' | 'conflict' | 'speculation';
 
 /** Why a stream failed; a failed gate adds its command, exit code and an excerpt of its output. */
 export interface StreamError {
@@ -164,6 +171,8 @@ export interface RunState {
   budgetStop?: { readonly costUsd: number; readonly budgetUsd: number } | null;
   /** Gated batches (and waves), in order: what landed, what broke the gate, gate runs each took. */
   batches?: readonly BatchRecord[];
+  /** `--speculate`: attempts discarded because the batch they started from failed, and what they cost. */
+  speculation?: { discarded: number; agentMs: number; costUsd: number };
 }
 
 /** Fields every event carries. */
@@ -288,6 +297,8 @@ export type RunEvent = EventBase &
         readonly cause: RetryCause;
         readonly reason: string;
         readonly context: string;
+        /** `speculation`: the agent time and cost of the discarded attempt. */
+        readonly wasted?: { readonly agentMs: number; readonly costUsd: number };
         /** True when the next attempt starts over from the integration tip (after a conflict). */
         readonly fresh?: boolean;
       }

@@ -136,7 +136,63 @@ describe('merge queue', () => {
     expect(gated.reduce((n, e) => n + e.gateRuns, 0)).toBe(
       readFileSync(gateLog, 'utf8').trim().split('\n').length,
     );
+    // The report says it too.
+    const report = readFileSync(result.reportFile ?? '', 'utf8');
+    expect(report).toContain('## Merge queue');
+    expect(report).toMatch(/\| 27 +\| \d+ +\| 26 +\| s5/);
     // 30 streams, far fewer gate runs than per-merge gating's 30 (plus the retry's).
     expect(readFileSync(gateLog, 'utf8').trim().split('\n').length).toBeLessThan(14);
+  });
+
+  it('--speculate: a dependant starts from a batch under test, and is discarded and redone when it fails', async () => {
+    const tmp = makeTempDir();
+    cleanups.push(tmp.cleanup);
+    const repo = path.join(tmp.dir, 'repo');
+    initRepo(repo);
+    const runId = 'mq2';
+    const journal = runPaths(repo, runId).journal;
+    const once = path.join(tmp.dir, 'first-gate-ran');
+    const agent = installStandInAgent(tmp.dir, {
+      a: { write: { 'a.txt': 'bad\n' }, writeOnRetry: { 'a.txt': 'good\n' } },
+    });
+    // The first gate run holds until b has started from a's unvalidated tip, then fails on a's work.
+    const gate = [
+      `if [ ! -f '${once}' ]; then touch '${once}'; while ! grep -q '"type":"stream-started","streamId":"b"' '${journal}'; do sleep 0.05; done; fi`,
+      `if grep -q bad a.txt; then echo "a.txt is bad" >&2; exit 1; fi`,
+    ].join('; ');
+    const analysis = makeAnalysis(
+      [
+        { id: 'a', files: ['a.txt'] },
+        { id: 'b', deps: ['a'], files: ['b.txt'] },
+      ],
+      { validation: [gate] },
+    );
+    const hooks = { executor: new LocalExecutor(commandBackend(agent.command), 500), bus: new EventBus() };
+    const result = await startRun(repo, analysis, options({ speculate: true }), hooks, runId);
+    const st = result.state;
+    expect(st.status).toBe('completed');
+    // b's first attempt started from a's merge while a's gate ran: not a validated commit.
+    const events = readFileSync(journal, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent);
+    const starts = events.filter(
+      (e): e is Extract<RunEvent, { type: 'stream-started' }> =>
+        e.type === 'stream-started' && e.streamId === 'b',
+    );
+    expect(starts).toHaveLength(2);
+    expect(starts[0]?.startSha).not.toBe(st.baseSha);
+    // Its work was discarded and redone once a's retry had landed; the waste is counted.
+    expect(agent.prompts('b')).toHaveLength(2);
+    expect(st.speculation?.discarded).toBe(1);
+    expect(st.speculation?.agentMs).toBeGreaterThan(0);
+    expect(readFileSync(result.reportFile ?? '', 'utf8')).toMatch(
+      /Speculation \(--speculate\) discarded 1 attempt: [\d.]+ s of agent time/,
+    );
+    expect(gitSync(repo, ['show', `${st.integrationBranch}:a.txt`])).toBe('good');
+    expect(mergeCounts(repo, st.integrationBranch)).toEqual({ a: 1, b: 1 });
+    // b's landed commit is built on a's validated work, not on the rejected tip.
+    const bCommit = st.streams.b?.commitSha ?? '';
+    expect(gitSync(repo, ['show', `${bCommit}:a.txt`])).toBe('good');
   });
 });

@@ -176,6 +176,15 @@ export function registerRun(program: Command): void {
     )
     .option('--skip-baseline', 'do not first run the validation commands on the base commit')
     .option(
+      '--max-batch <n>',
+      'most finished streams merged behind one gate run (default: all that are waiting; 1 gates each merge)',
+      parsePositiveInt('--max-batch'),
+    )
+    .option(
+      '--speculate',
+      'let dependants start from a batch whose gate still runs; restarted if it fails (costs agent time)',
+    )
+    .option(
       '--mcp-config <file|json>',
       'MCP server config passed through to Claude Code (repeatable)',
       collect,
@@ -202,6 +211,11 @@ Examples:
   $ maestro run plan.md --yes --redis redis://10.0.0.5:6379 --remote origin   # on maestro workers
   $ maestro run plan.md --setup 'npm ci' --validate 'npm test' --yes
   $ maestro run plan.md --setup 'uv sync' --teardown 'docker compose down' --yes
+  $ maestro run plan.md --validate 'npm test' --speculate --yes   # trade agent time for speed
+
+Finished streams queue for the integration branch while a gate runs; the next gate run validates all
+of them at once, and a failing batch is bisected to find the stream that broke it (the others land
+without running their agents again). --max-parallel counts running agents only.
 
 Each worktree is set up before its agent starts: --setup, else maestro.config's setup, else the plan's,
 else the lockfile's install (package-lock.json → npm ci, uv.lock → uv sync, …; setup: [] turns it off).
