@@ -12,6 +12,7 @@ import { commandBackend } from '../../src/agents/command.js';
 import { startRun } from '../../src/run/engine.js';
 import { EventBus } from '../../src/run/events.js';
 import { LocalExecutor } from '../../src/run/executor.js';
+import { writeMarkdownReport } from '../../src/report/load.js';
 import { runPaths } from '../../src/run/journal.js';
 import type { RunEvent, RunOptions } from '../../src/run/types.js';
 import { installStandInAgent, maxOverlap, type AgentBehaviour } from '../helpers/agent.js';
@@ -137,7 +138,7 @@ describe('merge queue', () => {
       readFileSync(gateLog, 'utf8').trim().split('\n').length,
     );
     // The report says it too.
-    const report = readFileSync(result.reportFile ?? '', 'utf8');
+    const report = readFileSync(await writeMarkdownReport(result.paths.dir, { analysis }), 'utf8');
     expect(report).toContain('## Merge queue');
     expect(report).toMatch(/\| 27 +\| \d+ +\| 26 +\| s5/);
     // 30 streams, far fewer gate runs than per-merge gating's 30 (plus the retry's).
@@ -186,7 +187,7 @@ describe('merge queue', () => {
     expect(agent.prompts('b')).toHaveLength(2);
     expect(st.speculation?.discarded).toBe(1);
     expect(st.speculation?.agentMs).toBeGreaterThan(0);
-    expect(readFileSync(result.reportFile ?? '', 'utf8')).toMatch(
+    expect(readFileSync(await writeMarkdownReport(result.paths.dir, { analysis }), 'utf8')).toMatch(
       /Speculation \(--speculate\) discarded 1 attempt: [\d.]+ s of agent time/,
     );
     expect(gitSync(repo, ['show', `${st.integrationBranch}:a.txt`])).toBe('good');
