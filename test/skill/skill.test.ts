@@ -25,9 +25,15 @@ describe('skill/SKILL.md', () => {
     expect(meta['description']).toMatch(/in parallel/i);
     expect(String(meta['allowed-tools']).split(/,\s*/)).toEqual([
       'Bash(maestro:*)',
-      'Bash(npx plan-maestro:*)',
+      'Bash(plan-maestro:*)',
       'Read',
     ]);
+  });
+
+  it('never suggests installing from the npm registry, where the package is not yet', async () => {
+    const body = await read('skill/SKILL.md');
+    expect(body).not.toMatch(/npx plan-maestro|npm install -g plan-maestro/);
+    expect(body).toContain('npm install -g .');
   });
 
   it('walks through analyse, approval, run, progress and report, and says when not to use it', async () => {
