@@ -9,6 +9,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { redactor } from '../util/redact.js';
+import { reapProcesses, reapedNotice } from '../util/procs.js';
+import { agentEnvironment, type EnvPolicy } from './env.js';
 import { BoundedTail, LineSplitter } from './lines.js';
 import type {
   AgentActivity,
@@ -40,9 +43,19 @@ export interface RunAgentOptions {
   readonly tailChars?: number;
   /** Log file cap (default 64 MiB). */
   readonly maxLogBytes?: number;
+  /**
+   * After the agent's main process exits, how long to wait for its output to end (default 2 s): a
+   * background process still holding the pipes is then stopped and no longer read.
+   */
+  readonly eofGraceMs?: number;
+  /** The backend's name, for the default environment policy (`runAgent` sets it). */
+  readonly agentName?: string;
+  /** What the agent inherits from Maestro's environment (the config's `env`). */
+  readonly envPolicy?: EnvPolicy;
 }
 
 const DEFAULT_GRACE_MS = 5_000;
+const DEFAULT_EOF_GRACE_MS = 2_000;
 const DEFAULT_MAX_LINE_CHARS = 4 * 1024 * 1024;
 const DEFAULT_TAIL_CHARS = 64 * 1024;
 const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
@@ -56,9 +69,13 @@ export async function runAgent(
 ): Promise<AgentOutcome> {
   const spec = backend.spawnSpec(task);
   const parser = backend.createParser(task);
-  const agent = new AgentProcess(spec, task, parser, options);
+  const agent = new AgentProcess(spec, task, parser, { agentName: backend.name, ...options });
   const exit = await agent.run();
-  return parser.finish(exit);
+  const outcome = redactor().deep(parser.finish(exit));
+  const reaped = exit.reaped ?? [];
+  return reaped.length === 0
+    ? outcome
+    : { ...outcome, notices: [...(outcome.notices ?? []), reapedNotice(reaped)] };
 }
 
 type StopReason = NonNullable<ProcessExit['stoppedBy']>;
@@ -99,6 +116,10 @@ export class AgentProcess {
   #logBytes = 0;
   #logCapped = false;
   #resolveExit: (() => void) | undefined;
+  #spawnedPid: number | undefined;
+  #reaped: string[] = [];
+  /** Per pipe, the output after its last newline, so the log is redacted a whole line at a time. */
+  readonly #logPending = { stdout: '', stderr: '' };
   readonly #onAbort = (): void => {
     this.stop(this.options.signal?.reason === 'budget' ? 'budget' : 'abort');
   };
@@ -150,7 +171,19 @@ export class AgentProcess {
         this.#resolveExit = resolve;
         this.#spawn();
       });
+      // Nothing outlives its agent: what is left in its group or works in its directory is stopped.
+      if (this.#spawnedPid !== undefined)
+        this.#reaped = await reapProcesses(
+          this.#spawnedPid,
+          this.spec.cwd ?? this.task.cwd,
+          Math.min(this.options.graceMs ?? DEFAULT_GRACE_MS, 2_000),
+        );
       const reportFileText = await readBounded(this.task.reportFile);
+      // The agent wrote it into Maestro's run directory: it is kept there redacted, like everything else.
+      if (reportFileText !== null) {
+        const clean = redactor().text(reportFileText);
+        if (clean !== reportFileText) await writeFile(this.task.reportFile, clean).catch(() => undefined);
+      }
       if (this.#bug !== undefined)
         throw this.#bug instanceof Error ? this.#bug : new Error(`parser bug: ${JSON.stringify(this.#bug)}`);
       return this.#exit(reportFileText);
@@ -213,7 +246,14 @@ export class AgentProcess {
 
   #spawn(): void {
     const { spec } = this;
-    const env = spec.replaceEnv === true ? { ...spec.env } : { ...process.env, ...spec.env };
+    // Not the whole environment: other vendors' keys and cloud credentials stay with Maestro (see env.ts).
+    const env =
+      spec.replaceEnv === true
+        ? { ...spec.env }
+        : {
+            ...agentEnvironment(this.options.agentName ?? 'command', process.env, this.options.envPolicy),
+            ...spec.env,
+          };
     const [command, args] = spec.shell
       ? ['/bin/sh', ['-c', spec.command, 'sh', ...spec.args]]
       : [spec.command, [...spec.args]];
@@ -236,6 +276,7 @@ export class AgentProcess {
     });
     if (child.pid === undefined) return; // 'error' follows
     const pid = child.pid;
+    this.#spawnedPid = pid;
     this.#state = { kind: 'running', child, pid };
     if (this.#stoppedBy !== null) this.stop(this.#stoppedBy); // aborted while spawning
     this.#armTimers();
@@ -267,17 +308,18 @@ export class AgentProcess {
       this.#onLine(which, line);
     });
     stream.on('data', (chunk: Buffer) => {
-      if (!this.#writeLog(chunk)) {
+      const text = decoder.write(chunk);
+      if (!this.#logLines(which, text, false)) {
         // Let the disk catch up rather than buffering the agent's output in memory.
         stream.pause();
         this.#log?.once('drain', () => stream.resume());
       }
-      const text = decoder.write(chunk);
       tail.append(text);
       splitter.push(text);
     });
     stream.on('end', () => {
       const rest = decoder.end();
+      this.#logLines(which, rest, true);
       tail.append(rest);
       splitter.push(rest);
       splitter.end();
@@ -298,7 +340,8 @@ export class AgentProcess {
     // Retry notices are output but not progress: an endless retry loop must still trip the stall timer.
     if (activities.length === 0 || activities.some((a) => a.kind !== 'retry')) this.#stallTimer?.refresh();
     const onActivity = this.options.onActivity;
-    if (onActivity !== undefined) for (const activity of activities) onActivity(activity);
+    // The parser reads the raw line; what leaves the runner (events, views, the journal) is redacted.
+    if (onActivity !== undefined) for (const activity of activities) onActivity(redactor().deep(activity));
     // A per-stream budget: stop as soon as reported or priced usage passes it (usage activities are cumulative).
     const budget = this.task.budgetUsd;
     if (budget !== undefined && activities.some((a) => a.kind === 'usage' && a.usage.costUsd > budget))
@@ -309,8 +352,13 @@ export class AgentProcess {
     const state = this.#state;
     this.#clearTimers(/* keepKill */ true);
     if (state.kind === 'running' || state.kind === 'stopping') this.#state = { kind: 'exited', child, pid };
-    // The leader is gone; anything it left in its group (a background job holding our pipes) goes too.
-    if (this.#signalGroup(pid, 'SIGTERM')) this.#armKillTimer(pid);
+    // The leader is gone. Its output normally ends with it; a background process still holding the
+    // pipes (`setsid daemon &` escapes the group) gets a short grace, then is no longer waited for
+    // (`run` stops it with everything else the agent left).
+    const eofTimer = setTimeout(() => {
+      if (this.#state.kind !== 'done') this.#forceClose();
+    }, this.options.eofGraceMs ?? DEFAULT_EOF_GRACE_MS);
+    this.#timers.add(eofTimer);
   }
 
   #armTimers(): void {
@@ -386,6 +434,17 @@ export class AgentProcess {
     }
   }
 
+  /** Appends decoded output to the log whole lines at a time, redacted (a secret split across chunks is still found). */
+  #logLines(which: 'stdout' | 'stderr', text: string, end: boolean): boolean {
+    if (this.#log === undefined) return true;
+    const pending = this.#logPending[which] + text;
+    const cut = end ? pending.length : pending.lastIndexOf('\n') + 1;
+    // A very long line without a newline is written in pieces rather than held without bound.
+    const upTo = cut === 0 && pending.length > 64 * 1024 ? pending.length : cut;
+    this.#logPending[which] = pending.slice(upTo);
+    return upTo === 0 ? true : this.#writeLog(redactor().text(pending.slice(0, upTo)));
+  }
+
   #writeLog(data: string | Buffer): boolean {
     const log = this.#log;
     if (log === undefined || this.#logCapped) return true;
@@ -401,6 +460,8 @@ export class AgentProcess {
   async #closeLog(): Promise<void> {
     const log = this.#log;
     if (log === undefined) return;
+    // Output cut off mid-line (pipes closed by force) still reaches the log, redacted.
+    for (const which of ['stdout', 'stderr'] as const) this.#logLines(which, '', true);
     this.#log = undefined;
     await new Promise<void>((resolve) => {
       log.end(resolve);
@@ -408,16 +469,18 @@ export class AgentProcess {
   }
 
   #exit(reportFileText: string | null): ProcessExit {
+    const redact = redactor();
     const exit: {
       -readonly [K in keyof ProcessExit]: ProcessExit[K];
     } = {
       exitCode: this.#exitCode,
       signal: this.#exitSignal,
       stoppedBy: this.#stoppedBy,
-      stdoutTail: this.#stdoutTail.toString(),
-      stderrTail: this.#stderrTail.toString(),
-      reportFileText,
+      stdoutTail: redact.text(this.#stdoutTail.toString()),
+      stderrTail: redact.text(this.#stderrTail.toString()),
+      reportFileText: reportFileText === null ? null : redact.text(reportFileText),
       durationMs: Math.round(performance.now() - this.#startedAt),
+      reaped: this.#reaped,
     };
     if (this.#spawnError !== undefined) {
       exit.spawnError = this.#spawnError.message;

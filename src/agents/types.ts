@@ -113,6 +113,8 @@ export type AgentOutcome =
       readonly report: string;
       readonly usage: Usage;
       readonly sessionId?: string;
+      /** Things the runner did that the run should report (background processes it stopped). */
+      readonly notices?: readonly string[];
     }
   | {
       readonly ok: false;
@@ -120,6 +122,7 @@ export type AgentOutcome =
       readonly message: string;
       readonly usage: Usage;
       readonly sessionId?: string;
+      readonly notices?: readonly string[];
     };
 
 /** How to start the agent process. The engine spawns it (own process group, timeouts, kill). */
@@ -159,6 +162,8 @@ export interface ProcessExit {
   readonly durationMs: number;
   /** The limit that stopped it (the wall timeout or the stall window), for messages. */
   readonly stopLimitMs?: number;
+  /** Processes the agent left running (in its group or its worktree), stopped by the runner. */
+  readonly reaped?: readonly string[];
 }
 
 /**

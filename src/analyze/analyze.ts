@@ -16,6 +16,7 @@ import {
   waves as toWaves,
   type Dag,
 } from '../graph/index.js';
+import { reservedPath } from '../plan/paths.js';
 import type { Diagnostic, ParseResult, Phase, PlanFile } from '../plan/types.js';
 import { where } from './diagnostics.js';
 import { ESTIMATE_MODEL, estimatePlan, estimateStream } from './estimate.js';
@@ -51,6 +52,11 @@ export interface AnalyzeOptions {
   readonly acceptsModel?: (model: string) => boolean;
   /** Order streams that share a file (implicit edges); default true. */
   readonly serialiseConflicts?: boolean;
+  /**
+   * Plan paths the repository's files on disk make unusable, with why (a directory, a symlink out of
+   * the repository): found by `refusedOnDisk` (I/O), reported here as errors with the plan's line.
+   */
+  readonly refusedPaths?: ReadonlyMap<string, string>;
 }
 
 /** Default for `maxParallel` when neither the options nor the plan set it. */
@@ -128,14 +134,25 @@ export function analyzePlan(parsed: ParseResult, options: AnalyzeOptions): Analy
     const kept: PlanFile[] = [];
     for (const file of phase.files) {
       const escape = escapesRepo(file.path);
-      if (escape === null) kept.push(file);
-      else
+      const reserved = escape === null ? reservedPath(file.path) : null;
+      const onDisk = options.refusedPaths?.get(file.path);
+      if (escape !== null)
         report(
           'error',
           'path-escapes-repo',
           file.line,
           `"${file.path}" is ${escape}; plan paths must be relative to the repository root`,
         );
+      else if (reserved !== null)
+        report(
+          'error',
+          'path-reserved',
+          file.line,
+          `"${file.path}" is ${reserved}; no stream may own it. List the project files the phase changes instead`,
+        );
+      else if (onDisk !== undefined)
+        report('error', 'path-refused', file.line, `"${file.path}" is ${onDisk}`);
+      else kept.push(file);
     }
     ownFiles.set(phase.id, kept);
   }

@@ -2,6 +2,8 @@
  * The repository's file list for glob expansion, from the `git` binary (thin I/O wrapper).
  */
 import { execFile } from 'node:child_process';
+import { lstat, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, sep } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -39,4 +41,68 @@ export async function findRepoRoot(dir: string): Promise<string | null> {
     // Not a repository, a bare repository, or no git at all: all mean "no repo" for analysis.
     return null;
   }
+}
+
+/**
+ * Plan paths that the files on disk make unusable, with why: a path written as a file that is a
+ * directory, or one reached through a symlink that resolves outside the repository (an agent writing
+ * "inside" it would write outside). Paths not on disk yet (to be created) are checked up to the part
+ * that exists. Globs are skipped (they only match files).
+ */
+export async function refusedOnDisk(repo: string, paths: readonly string[]): Promise<Map<string, string>> {
+  const refused = new Map<string, string>();
+  let root: string;
+  try {
+    root = await realpath(repo);
+  } catch {
+    return refused;
+  }
+  const inside = (p: string): boolean => p === root || p.startsWith(root + sep);
+  await Promise.all(
+    [...new Set(paths)].map(async (planPath) => {
+      if (/[*?[\]{}]/.test(planPath) || isAbsolute(planPath) || planPath.split(/[\\/]/).includes('..'))
+        return;
+      const segments = planPath.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
+      let current = root;
+      for (const [i, segment] of segments.entries()) {
+        current = join(current, segment);
+        let info;
+        try {
+          info = await lstat(current);
+        } catch {
+          return; // Not there yet: the rest is created by the stream.
+        }
+        if (info.isSymbolicLink()) {
+          const target = await realpath(current).catch(() => null);
+          const shown = segments.slice(0, i + 1).join('/');
+          if (target === null) {
+            refused.set(
+              planPath,
+              `reached through the symlink \`${shown}\`, which points nowhere; fix or remove the link`,
+            );
+            return;
+          }
+          if (!inside(target)) {
+            refused.set(
+              planPath,
+              `reached through the symlink \`${shown}\`, which resolves outside the repository (${target}); an agent writing there would write outside it`,
+            );
+            return;
+          }
+          current = target;
+        }
+        const last = i === segments.length - 1;
+        if (
+          last &&
+          !/[\\/]$/.test(planPath) &&
+          (await stat(current).catch(() => null))?.isDirectory() === true
+        )
+          refused.set(
+            planPath,
+            `a directory, not a file; list the files it should contain, or write \`${planPath}/\` to own everything in it`,
+          );
+      }
+    }),
+  );
+  return refused;
 }

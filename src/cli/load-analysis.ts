@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { analyzePlan } from '../analyze/analyze.js';
 import { loadBuiltinPrices } from '../analyze/prices.js';
-import { findRepoRoot, listRepoFiles } from '../analyze/repo-files.js';
+import { findRepoRoot, listRepoFiles, refusedOnDisk } from '../analyze/repo-files.js';
 import { loadRoles } from '../analyze/roles-loader.js';
 import type { Analysis } from '../analyze/types.js';
 import { parsePlan } from '../plan/parse.js';
@@ -73,9 +73,17 @@ export async function loadAnalysis(planPath: string, options: LoadAnalysisOption
     planPath,
     options.planSettings === undefined ? {} : { settings: options.planSettings },
   );
+  const refusedPaths =
+    repo === null
+      ? undefined
+      : await refusedOnDisk(
+          repo,
+          parsed.plan.phases.flatMap((p) => p.files.map((f) => f.path)),
+        );
   const analysis = analyzePlan(parsed, {
     repo,
     repoFiles,
+    ...(refusedPaths === undefined ? {} : { refusedPaths }),
     roles: roles.roles,
     prices,
     ...(options.maxParallel === undefined ? {} : { maxParallel: options.maxParallel }),

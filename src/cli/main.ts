@@ -2,6 +2,8 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ConfigError } from '../config/load.js';
 import { RunError, type RunErrorCode } from '../run/errors.js';
 import type { RunStatus } from '../run/types.js';
+import { GitError } from '../git/git.js';
+import { redact } from '../util/redact.js';
 import { CliError, ExitCode } from './errors.js';
 import { registerCommands } from './commands/index.js';
 import { takeOutcome, type CommandOutcome } from './outcome.js';
@@ -83,9 +85,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (error instanceof CliError || error instanceof ConfigError || error instanceof RunError) {
-      process.stderr.write(`maestro: ${error.message}\n`);
+      process.stderr.write(`maestro: ${redact(error.message)}\n`);
       if (error instanceof RunError) return runErrorExitCode(error.code);
       return error instanceof CliError ? error.exitCode : ExitCode.usage;
+    }
+    // Git failures are expected (a refusing hook, a stale lock, no git): git's words and what to do.
+    if (error instanceof GitError) {
+      process.stderr.write(`maestro: [${error.code}] ${error.message}\n`);
+      return ExitCode.failure;
     }
     throw error;
   }

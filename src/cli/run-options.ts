@@ -97,6 +97,14 @@ export function resolveRunOptions(input: {
     timeoutMs: pick('timeout', flags.timeout, minutes(config.timeouts?.streamMinutes)),
     stallMs: pick('stallTimeout', flags.stallTimeout, minutes(config.timeouts?.stallMinutes)),
     ownership: pick('ownership', flags.ownership, config.ownership),
+    ...(config.env === undefined
+      ? {}
+      : {
+          env: {
+            ...(config.env.pass === undefined ? {} : { pass: config.env.pass }),
+            ...(config.env.drop === undefined ? {} : { drop: config.env.drop }),
+          },
+        }),
     ...(budgetUsd === undefined ? {} : { budgetUsd }),
     ...(streamBudgetUsd === undefined ? {} : { streamBudgetUsd }),
     ...(flags.model === undefined ? {} : { model: flags.model }),

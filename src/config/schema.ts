@@ -73,6 +73,21 @@ function buildConfigSchema() {
           stallMinutes: minutes.optional().describe('Stop an agent that printed nothing for this long'),
         })
         .optional(),
+      env: z
+        .strictObject({
+          pass: z
+            .array(z.string().min(1))
+            .optional()
+            .describe('Environment variables agents always inherit (names, `*` wildcards), e.g. ["AWS_*"]'),
+          drop: z
+            .array(z.string().min(1))
+            .optional()
+            .describe('Environment variables agents never inherit (wins over `pass`)'),
+        })
+        .optional()
+        .describe(
+          "What agents inherit: by default the ordinary environment and their own vendor's key, not other vendors' keys or cloud credentials",
+        ),
       ownership: z
         .enum(['fail', 'warn'])
         .optional()

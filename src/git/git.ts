@@ -8,16 +8,80 @@ import { execFile } from 'node:child_process';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PriorityLock, type Priority } from '../util/priority-lock.js';
+import { redact } from '../util/redact.js';
 
-/** A git invocation that exited non-zero when the caller did not expect it. */
+/**
+ * Stable codes of git failures Maestro expects and explains:
+ * - `git-missing`: the `git` executable could not be run;
+ * - `git-locked`: a `.lock` file is in the way (another git process, or one that crashed);
+ * - `git-hook-refused`: a hook (e.g. `reference-transaction`) refused the update;
+ * - `git-failed`: anything else (the message carries git's own output);
+ * - `worktree-broken`: a worktree's `.git` is gone or points elsewhere (see `worktreeGitArgs`).
+ */
+export type GitFailureCode =
+  'git-missing' | 'git-locked' | 'git-hook-refused' | 'git-failed' | 'worktree-broken';
+
+/** What git said went wrong, and what to do about it. */
+function explainGitFailure(
+  stderr: string,
+  spawnError: string | null,
+): { code: GitFailureCode; advice: string } {
+  if (stderr.startsWith('maestro: worktree-broken'))
+    return {
+      code: 'worktree-broken',
+      advice:
+        'something in the worktree removed or replaced its `.git` file; Maestro ran no git command there, so none could reach another repository. `maestro resume` checks the worktree out again',
+    };
+  if (spawnError !== null)
+    return {
+      code: 'git-missing',
+      advice:
+        'install git (https://git-scm.com/downloads, or your package manager) and make sure `git` is on PATH',
+    };
+  const lock = /Unable to create '([^']+\.lock)'|cannot lock ref[^:]*:.*?'([^']+\.lock)'/.exec(stderr);
+  if (lock !== null || /\.lock': File exists|index\.lock/.test(stderr)) {
+    const file = lock?.[1] ?? lock?.[2] ?? 'the .lock file named above';
+    return {
+      code: 'git-locked',
+      advice: `another git process is running in this repository, or one stopped without cleaning up: when none is running, remove ${file} and resume`,
+    };
+  }
+  if (/hook|declined|rejected/i.test(stderr))
+    return {
+      code: 'git-hook-refused',
+      advice:
+        'a git hook in this repository refused the change; Maestro only updates its own `maestro/*` branches, so let the hook allow refs/heads/maestro/* (or disable it for the run) and resume',
+    };
+  return { code: 'git-failed', advice: "see git's message above; fix the cause, then resume" };
+}
+
+/** A git invocation that exited non-zero when the caller did not expect it: an expected failure with a stable code. */
 export class GitError extends Error {
+  readonly code: GitFailureCode;
+  /** What to do about it, for the user. */
+  readonly advice: string;
+
   constructor(
     readonly args: readonly string[],
     readonly exitCode: number | null,
     readonly stderr: string,
+    spawnError: string | null = null,
   ) {
-    super(`git ${args.join(' ')} failed (exit ${String(exitCode)}): ${stderr.trim()}`);
+    const { code, advice } = explainGitFailure(stderr, spawnError);
+    const said = redact((spawnError ?? stderr).trim()).slice(-2000);
+    if (code === 'worktree-broken') {
+      super(`${said.replace(/^maestro: /, '')}\n${advice}`);
+      this.name = 'GitError';
+      this.code = code;
+      this.advice = advice;
+      return;
+    }
+    super(
+      `git ${args.slice(0, 3).join(' ')}${args.length > 3 ? ' …' : ''} failed${exitCode === null ? '' : ` (exit ${String(exitCode)})`}: ${said}\n${advice}`,
+    );
     this.name = 'GitError';
+    this.code = code;
+    this.advice = advice;
   }
 }
 
@@ -41,7 +105,7 @@ export function gitRaw(cwd: string, args: readonly string[]): Promise<GitResult>
       { cwd, env: gitEnv(), maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') {
-          reject(new Error(`could not run git ${args.join(' ')}: ${error.message}`));
+          reject(new GitError(args, null, '', `could not run git: ${error.message}`));
           return;
         }
         resolve({ stdout, stderr, exitCode: error ? Number(error.code) : 0 });
@@ -190,6 +254,39 @@ export async function listWorktrees(repo: string): Promise<WorktreeInfo[]> {
   return result;
 }
 
+/**
+ * `--git-dir X --work-tree W` for a linked worktree W, after checking that W is still the worktree
+ * git registered: its `.git` file names a directory under the repository's `worktrees/`, and that
+ * directory's `gitdir` names W/.git back. Without this, a git command in a worktree whose `.git` an
+ * agent deleted would fall through to an enclosing repository (the user's checkout). Throws a
+ * `worktree-broken` GitError, having run nothing in W.
+ */
+export async function worktreeGitArgs(worktree: string): Promise<string[]> {
+  const dotGit = path.join(worktree, '.git');
+  const broken = (why: string): GitError =>
+    new GitError(['(worktree check)', worktree], null, `maestro: worktree-broken: ${worktree}: ${why}`);
+  let text: string;
+  try {
+    text = await readFile(dotGit, 'utf8');
+  } catch {
+    throw broken('its .git file is gone (or is a directory)');
+  }
+  const gitDir = /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();
+  if (gitDir === undefined) throw broken('its .git file does not name a git directory');
+  const absolute = path.resolve(worktree, gitDir);
+  if (path.basename(path.dirname(absolute)) !== 'worktrees')
+    throw broken(`its .git points at ${absolute}, not a worktree record`);
+  let back: string;
+  try {
+    back = (await readFile(path.join(absolute, 'gitdir'), 'utf8')).trim();
+  } catch {
+    throw broken(`its git directory ${absolute} is not registered`);
+  }
+  if (path.resolve(absolute, back) !== path.resolve(dotGit) && path.resolve(back) !== path.resolve(dotGit))
+    throw broken(`its .git points at ${absolute}, which belongs to ${back}`);
+  return ['--git-dir', absolute, '--work-tree', worktree];
+}
+
 /** True when the worktree has no staged, unstaged or untracked (non-ignored) changes. */
 export async function isClean(worktree: string): Promise<boolean> {
   const out = await git(worktree, ['status', '--porcelain', '-z', '--untracked-files=all']);
@@ -228,12 +325,15 @@ export async function commitAll(
     readonly changedSince?: string;
   } = {},
 ): Promise<{ sha: string; committed: boolean; changed: string[] | null }> {
-  await git(worktree, ['add', '--all']);
+  // Every command names the worktree's own git directory: never the repository around it.
+  const at = await worktreeGitArgs(worktree);
+  await git(worktree, [...at, 'add', '--all']);
   // --no-verify: the user's hooks are for humans; validation gates play that part here.
   // maintenance.auto=false: `git commit` would start `git maintenance run --auto` after every commit;
   // a run makes dozens in a burst, so it calls `autoMaintenance` once at its end instead.
   const args = [
     ...(options.identity ?? (await commitIdentityArgs(worktree))),
+    ...at,
     '-c',
     'maintenance.auto=false',
     'commit',
@@ -247,14 +347,24 @@ export async function commitAll(
   if (commit.exitCode !== 0) {
     // `git commit` exits 1 both for "nothing to commit" and for real failures: tell them apart only
     // on this rare path, so the usual case costs no extra process.
-    const staged = await gitRaw(worktree, ['diff', '--cached', '--quiet']);
+    const staged = await gitRaw(worktree, [...at, 'diff', '--cached', '--quiet']);
     if (staged.exitCode !== 0) throw new GitError(args, commit.exitCode, commit.stderr);
     committed = false;
   }
   // Both read the HEAD just written and nothing else writes to this worktree: side by side.
   const [head, changed] = await Promise.all([
-    git(worktree, ['rev-parse', 'HEAD']),
-    options.changedSince === undefined ? null : changedPaths(worktree, options.changedSince, 'HEAD'),
+    git(worktree, [...at, 'rev-parse', 'HEAD']),
+    options.changedSince === undefined
+      ? null
+      : git(worktree, [
+          ...at,
+          'diff',
+          '--name-only',
+          '-z',
+          '--no-renames',
+          options.changedSince,
+          'HEAD',
+        ]).then(splitZ),
   ]);
   return { sha: head.trim(), committed, changed };
 }
@@ -339,8 +449,9 @@ export async function mergeIntoBranch(
 
 /** Makes a worktree match its HEAD exactly: discards changes and untracked files (keeps ignored ones). */
 export async function syncWorktree(worktree: string): Promise<void> {
-  await git(worktree, ['reset', '--quiet', '--hard', 'HEAD']);
-  await git(worktree, ['clean', '-fdq']);
+  const at = await worktreeGitArgs(worktree);
+  await git(worktree, [...at, 'reset', '--quiet', '--hard', 'HEAD']);
+  await git(worktree, [...at, 'clean', '-fdq']);
 }
 
 /**
@@ -348,13 +459,14 @@ export async function syncWorktree(worktree: string): Promise<void> {
  * worktree checked out ahead of time catching up with the integration branch).
  */
 export async function moveWorktree(worktree: string, sha: string): Promise<void> {
-  await git(worktree, ['reset', '--quiet', '--hard', sha]);
+  await git(worktree, [...(await worktreeGitArgs(worktree)), 'reset', '--quiet', '--hard', sha]);
 }
 
 /** Moves the worktree's checked-out branch to `sha` and makes the files match (revert to last green). */
 export async function resetWorktree(worktree: string, sha: string): Promise<void> {
-  await git(worktree, ['reset', '--quiet', '--hard', sha]);
-  await git(worktree, ['clean', '-fdq']);
+  const at = await worktreeGitArgs(worktree);
+  await git(worktree, [...at, 'reset', '--quiet', '--hard', sha]);
+  await git(worktree, [...at, 'clean', '-fdq']);
 }
 
 /** The parents of a commit. */

@@ -105,3 +105,19 @@ export function normalisePath(token: string, options: PathOptions = {}): string 
 export function isGlob(path: string): boolean {
   return /[*?[\]{}]/.test(path);
 }
+
+/**
+ * Why a plan path must never be a stream's file although it is inside the repository, or null:
+ * git's own data (`.git/`, at any depth: submodules too), Maestro's run data (`.maestro/`), or the
+ * whole repository (`.`). Pure: directories and symlinks on disk are checked by the analyser's I/O.
+ */
+export function reservedPath(path: string): string | null {
+  const normal = path.replace(/\\/g, '/').replace(/\/+/g, '/');
+  const segments = normal.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.length === 0) return 'the whole repository';
+  const lower = segments.map((s) => s.toLowerCase());
+  // Case-insensitive: on macOS and Windows `.GIT/config` is the same file.
+  if (lower.includes('.git')) return "inside .git/, git's own data";
+  if (lower[0] === '.maestro') return "inside .maestro/, Maestro's run data";
+  return null;
+}

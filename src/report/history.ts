@@ -247,6 +247,7 @@ export function streamHistories(
       case 'batch-gated':
       case 'budget-exceeded':
       case 'note':
+      case 'safety-finding':
         break;
       default:
         unreachable(event);

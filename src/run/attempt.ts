@@ -12,6 +12,7 @@ import {
   addWorktreeAt,
   changedPaths,
   commitAll,
+  GitError,
   listWorktrees,
   moveWorktree,
   pruneWorktrees,
@@ -101,8 +102,13 @@ async function exists(file: string): Promise<boolean> {
 export async function ensureWorktree(repo: string, dir: string, branch: string): Promise<void> {
   const registered = (await listWorktrees(repo)).some((w) => path.resolve(w.path) === path.resolve(dir));
   if (registered && (await exists(dir))) {
-    await syncWorktree(dir);
-    return;
+    try {
+      await syncWorktree(dir);
+      return;
+    } catch (error) {
+      // Its `.git` was removed or replaced (an agent): check it out again rather than run git in it.
+      if (!(error instanceof GitError) || error.code !== 'worktree-broken') throw error;
+    }
   }
   await rm(dir, { recursive: true, force: true });
   await pruneWorktrees(repo);

@@ -16,8 +16,15 @@ import {
   branchRefOf,
   commitIdentityArgs,
   createBranch,
+  changedPaths,
+  git,
+  GitError,
+  isAncestor,
   resolveCommit,
+  setBranch,
 } from '../git/git.js';
+import { checkoutChanges, snapshotCheckout, type CheckoutSnapshot } from '../git/snapshot.js';
+import { redactDeep } from '../util/redact.js';
 import { RunError } from './errors.js';
 import { streamsToRetry } from './retry.js';
 import { EventBus } from './events.js';
@@ -35,6 +42,7 @@ import {
 import { acquireLock, type LockOwner } from './lock.js';
 import { gateCommands, MergeQueue, type MergeReview, type ReviewDecision } from './merge-queue.js';
 import { killProcessesUnder } from './orphans.js';
+import { outOfScopePaths } from './ownership.js';
 import { assemblePrompt, assembleRetryPrompt, type DependencyReport } from './prompt.js';
 import {
   currentWave,
@@ -289,6 +297,10 @@ class RunEngine {
   readonly #schedulerStreams: readonly SchedulerStream[];
   readonly #liveCost = new Map<string, number>();
   #interrupted = false;
+  /** The user's checkout at the start of this process's part of the run, updated as changes are reported. */
+  #checkoutBaseline: Promise<CheckoutSnapshot> | null = null;
+  /** Serialises checkout comparisons, so one change is reported once, by the first stream to see it. */
+  #checkoutCheck: Promise<unknown> = Promise.resolve();
   #stopReason: RunStatus | null = null;
   #approvedWave = -1;
   #reviewAborted = false;
@@ -373,7 +385,9 @@ class RunEngine {
 
   /** Stamps, applies, journals and publishes an event; `sync` false leaves the fsync to the next synced line. */
   emit(input: RunEventInput, sync = true): void {
-    const event = { ...input, time: new Date().toISOString() } as RunEvent;
+    // Redacted before anything sees it: state, journal, state.json, reporters, live views.
+    const stamped = { ...input, time: new Date().toISOString() } as RunEvent;
+    const event = redactDeep(stamped);
     this.state = applyEvent(this.state, event);
     if (
       event.type === 'agent-output' ||
@@ -468,6 +482,7 @@ class RunEngine {
           }
           break;
         case 'running':
+          if (await this.#recoverCommit(s.id)) break;
           this.emit({
             type: 'stream-interrupted',
             streamId: s.id,
@@ -485,17 +500,73 @@ class RunEngine {
             });
           }
           break;
+        case 'interrupted':
+          await this.#recoverCommit(s.id);
+          break;
         case 'pending':
         case 'failed':
         case 'skipped':
-        case 'interrupted':
           break;
       }
     }
   }
 
+  /**
+   * After a crash, a stream whose agent finished may have its commit on its branch but not in the
+   * journal. Maestro's own commit (`maestro(<id>): …`) ahead of the last journaled point counts as
+   * committed: it is journaled now and merged, and the agent does not run again on top of its own
+   * work. Anything else on the branch or in the worktree (the agent's own commits, files it left) is
+   * reset away, always: the stream re-runs from the last journaled point. True when committed.
+   */
+  async #recoverCommit(id: string): Promise<boolean> {
+    const st = this.#run.streams[id];
+    const stream = this.#streams.get(id);
+    if (st?.branch == null || stream === undefined) return false;
+    // The last journaled point of the current attempt: the previous attempt's commit when this attempt
+    // continued it (a gate retry), else where this attempt started (a fresh start after a conflict).
+    const start = st.startSha;
+    const base =
+      start !== null &&
+      st.commitSha !== null &&
+      (await isAncestor(this.repo, start, st.commitSha).catch(() => false))
+        ? st.commitSha
+        : (start ?? st.commitSha);
+    const head = await resolveCommit(this.repo, `refs/heads/${st.branch}`);
+    if (base === null || head === null || head === base) return false;
+    const subject = (await git(this.repo, ['log', '-1', '--format=%s', head])).trim();
+    if (subject.startsWith(`maestro(${id}): `) && (await isAncestor(this.repo, base, head))) {
+      const changed = await changedPaths(this.repo, st.startSha ?? base, head);
+      this.emit({ type: 'stream-committed', streamId: id, sha: head, changedFiles: changed });
+      this.emit({
+        type: 'note',
+        message: `${id}: its commit ${head.slice(0, 12)} was made before the crash; merging it, not running the agent again`,
+      });
+      const outside = outOfScopePaths(changed, [
+        ...stream.files.map((f) => f.path),
+        ...(stream.impliedFiles ?? []).map((f) => f.path),
+      ]);
+      if (outside.length > 0) {
+        this.emit({
+          type: 'ownership-violation',
+          streamId: id,
+          paths: outside,
+          mode: this.options.ownership,
+        });
+        if (this.options.ownership === 'fail')
+          this.#onStreamFailed(id, 'out-of-scope', `changed files it does not own: ${outside.join(', ')}`);
+      }
+      return true;
+    }
+    // Not Maestro's commit: the attempt is redone from the journaled point, never on top of itself.
+    await setBranch(this.repo, st.branch, base);
+    return false;
+  }
+
   /** The scheduling loop: start what the scheduler allows, wait for something to finish, repeat. */
   async execute(): Promise<RunResult> {
+    // The user's checkout as it is now: compared after every agent and at the end (escapes).
+    this.#checkoutBaseline = snapshotCheckout(this.repo);
+    this.#checkoutBaseline.catch(() => undefined); // surfaces where it is awaited
     const onAbort = () => {
       this.#interrupted = true;
       this.#agents.abort('abort');
@@ -580,11 +651,39 @@ class RunEngine {
       }
     }
     try {
+      // A branch an agent moved after the last merge goes back to where Maestro left it.
+      const moved = await this.#queue.exclusive(0, () => this.#queue.guardTip());
+      if (moved !== null)
+        this.emit({
+          type: 'safety-finding',
+          streamId: null,
+          code: 'tampered-ref',
+          message: `${this.#run.integrationBranch} had been moved to ${moved.slice(0, 12)} by something other than Maestro; put back`,
+        });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.emit({ type: 'note', message: `could not check the integration branch: ${message}` });
+    }
+    try {
       await Promise.all([this.#queue.sync(), autoMaintenance(this.repo)]);
     } catch (error) {
       // The branch is right; only its worktree's files lag (`resume` or `git reset --hard` fixes them).
       const message = error instanceof Error ? error.message : String(error);
       this.emit({ type: 'note', message: `could not update the integration worktree: ${message}` });
+    }
+    // Anything that changed the user's checkout and was not caught after an agent (a gate, a late write).
+    try {
+      const changed = await this.#checkoutEscapes();
+      if (changed.length > 0)
+        this.emit({
+          type: 'safety-finding',
+          streamId: null,
+          code: 'escaped-worktree',
+          message: `your checkout changed during the run: ${changed.join(', ')}`,
+          paths: changed,
+        });
+    } catch {
+      // The checkout could not be read: nothing to compare.
     }
     this.emit({ type: 'run-finished', status: this.#finalStatus() });
     this.#journal.close();
@@ -680,6 +779,11 @@ class RunEngine {
     try {
       await this.#runStream(id);
     } catch (error) {
+      // Git refusing (a hook, a stale index.lock) is expected: its code and git's words, no stack trace.
+      if (error instanceof GitError) {
+        this.#onStreamFailed(id, error.code, error.message);
+        return;
+      }
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       this.#onStreamFailed(id, 'internal-error', message);
     }
@@ -703,6 +807,8 @@ class RunEngine {
           const agentDone = await this.#runAgentAttempt(stream);
           this.#releaseSlot(id);
           holdsSlot = false;
+          // Done did not hold (no-changes, missing-files): the agent runs again, for a slot again.
+          if (agentDone === 'retry') continue;
           if (!agentDone) return;
         } else if (holdsSlot) {
           this.#releaseSlot(id);
@@ -799,8 +905,135 @@ class RunEngine {
     }
   }
 
+  /** Paths of the user's checkout changed since the last comparison (the baseline then moves on). */
+  #checkoutEscapes(): Promise<string[]> {
+    const check = this.#checkoutCheck.then(async () => {
+      const before = await (this.#checkoutBaseline ?? snapshotCheckout(this.repo));
+      const after = await snapshotCheckout(this.repo);
+      this.#checkoutBaseline = Promise.resolve(after);
+      return checkoutChanges(before, after);
+    });
+    this.#checkoutCheck = check.catch(() => undefined);
+    return check;
+  }
+
+  /** The user's refs (branches, tags…) outside this run's own `maestro/<run>` branches. */
+  async #userRefs(): Promise<Map<string, string>> {
+    const out = await git(this.repo, ['for-each-ref', '--format=%(objectname) %(refname)']);
+    const own = `refs/heads/${this.#run.integrationBranch}`;
+    const refs = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [sha, ref] = line.split(' ');
+      if (sha === undefined || ref === undefined || ref === own || ref.startsWith(`${own}--`)) continue;
+      refs.set(ref, sha);
+    }
+    return refs;
+  }
+
+  /**
+   * What an agent may have done outside its worktree, checked when it ends: processes it left (already
+   * stopped), Maestro's integration branch moved (put back: `tampered-ref`), refs of the user's
+   * repository created or moved, and writes into the user's checkout (`escaped-worktree`). Returns the
+   * failure the stream gets, or null.
+   */
+  async #agentAftermath(
+    id: string,
+    outcome: AgentOutcome,
+    refsBefore: Map<string, string> | null,
+  ): Promise<{ code: string; message: string } | null> {
+    for (const notice of outcome.notices ?? [])
+      this.emit({ type: 'safety-finding', streamId: id, code: 'left-processes', message: notice });
+    let failure: { code: string; message: string } | null = null;
+    // Not under the integration lock (a gate may hold it for minutes): a moved branch whose commit is
+    // this stream's own work can only be the agent's doing. The merge queue puts the branch back
+    // before its next merge (`guardTip`), and at the end of the run.
+    // The journal's value first: a merge journaled while the ref is read only makes the ref newer.
+    const run = this.#run;
+    const expected = run.tipSha ?? run.greenSha;
+    const found = await resolveCommit(this.repo, `refs/heads/${run.integrationBranch}`);
+    const ownHead = await resolveCommit(this.repo, `refs/heads/${streamBranchName(this.runId, id)}`);
+    const isIn = (a: string, b: string): Promise<boolean> =>
+      a === b ? Promise.resolve(true) : isAncestor(this.repo, a, b).catch(() => false);
+    // Tampered: the branch now holds this stream's own work that Maestro never merged (an older tip
+    // Maestro itself set is contained in the journal's tip, and is not tampering).
+    if (
+      found !== null &&
+      found !== expected &&
+      ownHead !== null &&
+      (await isIn(found, ownHead)) &&
+      !(await isIn(found, expected))
+    ) {
+      const message = `the agent moved ${run.integrationBranch} to its own commit ${found.slice(0, 12)}; it is put back where Maestro left it and the stream's work is not merged`;
+      this.emit({ type: 'safety-finding', streamId: id, code: 'tampered-ref', message });
+      failure = { code: 'tampered-ref', message };
+    }
+    if (refsBefore !== null) {
+      const after = await this.#userRefs();
+      const changed = [
+        ...[...after].filter(([ref, sha]) => refsBefore.get(ref) !== sha).map(([ref]) => ref),
+        ...[...refsBefore.keys()].filter((ref) => !after.has(ref)),
+      ].sort();
+      if (changed.length > 0)
+        this.emit({
+          type: 'safety-finding',
+          streamId: id,
+          code: 'refs-changed',
+          message: `refs of your repository created, moved or deleted while the agent ran: ${changed.join(', ')}`,
+          paths: changed,
+        });
+    }
+    const escaped = await this.#checkoutEscapes();
+    if (escaped.length > 0) {
+      const message = `the agent changed your checkout outside its worktree: ${escaped.join(', ')}`;
+      this.emit({ type: 'safety-finding', streamId: id, code: 'escaped-worktree', message, paths: escaped });
+      if (this.options.ownership === 'fail') failure ??= { code: 'escaped-worktree', message };
+    }
+    return failure;
+  }
+
+  /**
+   * Whether an agent's "done" holds: it changed at least one file it owns (`no-changes`), and every
+   * file its phase says it creates exists (`missing-files`). A phase that produces nothing (no files,
+   * or a `Produces: nothing` line) is not checked. Null when it holds.
+   */
+  async #unverifiedDone(
+    stream: Stream,
+    sha: string,
+    changed: readonly string[],
+    outside: readonly string[],
+  ): Promise<{ code: 'no-changes' | 'missing-files'; message: string } | null> {
+    const phase = this.analysis.plan.phases.find((p) => p.id === stream.phaseId);
+    if (
+      stream.files.length === 0 ||
+      /^\s*(?:\*\*)?produces(?:\*\*)?\s*:\s*nothing\b/im.test(phase?.body ?? '')
+    )
+      return null;
+    // With `--ownership warn` the user accepts work outside the owned files as the stream's own.
+    const ownChanges =
+      this.options.ownership === 'warn' ? changed : changed.filter((f) => !outside.includes(f));
+    if (ownChanges.length === 0)
+      return {
+        code: 'no-changes',
+        message: `the agent reported done but changed none of its files (${stream.files.map((f) => f.path).join(', ')})`,
+      };
+    const creates = stream.files.filter((f) => f.action === 'create' && !f.glob && !f.path.endsWith('/'));
+    if (creates.length === 0) return null;
+    const tree = new Set(
+      (await git(this.repo, ['ls-tree', '-r', '--name-only', '-z', sha, '--', ...creates.map((f) => f.path)]))
+        .split('\0')
+        .filter(Boolean),
+    );
+    const missing = creates.map((f) => f.path).filter((p) => !tree.has(p));
+    return missing.length === 0
+      ? null
+      : {
+          code: 'missing-files',
+          message: `the agent reported done but did not create: ${missing.join(', ')}`,
+        };
+  }
+
   /** Prepares the branch and worktree, runs the agent, commits and checks ownership. True when committed. */
-  async #runAgentAttempt(stream: Stream): Promise<boolean> {
+  async #runAgentAttempt(stream: Stream): Promise<boolean | 'retry'> {
     const id = stream.id;
     const st = this.#run.streams[id];
     if (!st) return false;
@@ -913,6 +1146,7 @@ class RunEngine {
       ended.kept = !this.#agents.signal.aborted || keepFinishedWork;
       return ended.kept;
     };
+    const refsBefore = await this.#userRefs().catch(() => null);
     const result = await this.hooks.executor.run(
       {
         repo: this.repo,
@@ -953,9 +1187,11 @@ class RunEngine {
       });
       return false;
     }
+    const unsafe = await this.#agentAftermath(id, result.outcome, refsBefore);
     if (result.kind === 'not-committed') {
       const { outcome } = result;
       if (!outcome.ok) this.#onStreamFailed(id, outcome.code, outcome.message);
+      else if (unsafe !== null) this.#onStreamFailed(id, unsafe.code, unsafe.message);
       return false;
     }
     await writeFile(
@@ -981,6 +1217,31 @@ class RunEngine {
         this.#onStreamFailed(id, 'out-of-scope', `changed files it does not own: ${outside.join(', ')}`);
         return false;
       }
+    }
+    if (unsafe !== null) {
+      this.#onStreamFailed(id, unsafe.code, unsafe.message);
+      return false;
+    }
+    const unverified = await this.#unverifiedDone(stream, result.sha, result.changedFiles, outside);
+    if (unverified !== null && this.options.ownership === 'warn') {
+      // `--ownership warn`: the stream's file list is advisory, so an unfulfilled one only warns.
+      this.emit({ type: 'note', message: `${id}: ${unverified.code}: ${unverified.message}` });
+    } else if (unverified !== null) {
+      const now = this.#run.streams[id];
+      if ((now?.verifyRetries ?? 0) < this.options.retries) {
+        this.emit({
+          type: 'stream-retry',
+          streamId: id,
+          attempt: (now?.attempts ?? attempt) + 1,
+          cause: 'verify',
+          reason: `${unverified.code}: ${unverified.message}`,
+          context: `Your previous attempt ended as done, but ${unverified.message.replace(/^the agent reported done but /, '')} (${unverified.code}). Do the task now: write the files it asks for.`,
+          fresh: false,
+        });
+        return 'retry';
+      }
+      this.#onStreamFailed(id, unverified.code, unverified.message);
+      return false;
     }
     return true;
   }

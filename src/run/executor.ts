@@ -2,6 +2,7 @@
  * Where a stream's attempts run. The scheduler decides *what* runs; a `StreamExecutor` decides *where*:
  * a local child process today, a queue worker on another machine later. All state stays in the journal.
  */
+import type { EnvPolicy } from '../agents/env.js';
 import { runAgent } from '../agents/process.js';
 import type { AgentBackend } from '../agents/types.js';
 import type { Priority } from '../util/priority-lock.js';
@@ -39,6 +40,8 @@ export class LocalExecutor implements StreamExecutor {
   constructor(
     private readonly backend: AgentBackend,
     private readonly graceMs = 5_000,
+    /** What agents inherit from Maestro's environment (the run's `env` setting). */
+    private readonly envPolicy: EnvPolicy = {},
   ) {}
 
   run(job: AttemptJob, signal: AbortSignal, callbacks: AttemptCallbacks): Promise<AttemptResult> {
@@ -53,6 +56,7 @@ export class LocalExecutor implements StreamExecutor {
           signal: agentSignal,
           onActivity,
           logFile,
+          envPolicy: this.envPolicy,
         }),
       signal,
       callbacks,

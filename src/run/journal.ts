@@ -7,6 +7,7 @@
 import { closeSync, fdatasyncSync, fsyncSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { redactDeep } from '../util/redact.js';
 import type { RunEvent, RunState } from './types.js';
 import { worktreeRootFile, worktreeRootOf } from './worktrees.js';
 
@@ -81,6 +82,15 @@ export async function listRuns(repo: string): Promise<string[]> {
 }
 
 /**
+ * `MAESTRO_CRASH_AFTER_EVENTS=N`: the process kills itself (SIGKILL) right after its Nth synced journal
+ * line. Only for tests that crash a run at every journal-event boundary and resume it.
+ */
+const crashAfter = /^\d+$/.test(process.env.MAESTRO_CRASH_AFTER_EVENTS ?? '')
+  ? Number(process.env.MAESTRO_CRASH_AFTER_EVENTS)
+  : null;
+let syncedAppends = 0;
+
+/**
  * Appends events to `events.jsonl`, one JSON line each. By default a line is synced to disk before
  * `append` returns; `append(event, false)` (progress that changes no state) is not, and reaches the
  * disk with the next synced line or `close`.
@@ -95,9 +105,14 @@ export class Journal {
   /** Appends one event; `sync` false skips the fsync (for high-volume, non-state events). */
   append(event: RunEvent, sync = true): void {
     if (this.fd === null) return;
-    writeSync(this.fd, `${JSON.stringify(event)}\n`);
+    // Whoever appends (the engine, a queue worker), no secret reaches the disk.
+    writeSync(this.fd, `${JSON.stringify(redactDeep(event))}\n`);
     // fdatasync: an append's data and new length reach the disk; timestamps need not (fdatasync(2)).
     if (sync) fdatasyncSync(this.fd);
+    if (crashAfter !== null && sync && ++syncedAppends >= crashAfter) {
+      // Fault injection for the crash tests: die like `kill -9` right after this journal line.
+      process.kill(process.pid, 'SIGKILL');
+    }
   }
 
   close(): void {
@@ -141,7 +156,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
  */
 export function writeState(paths: RunPaths, state: RunState): void {
   const tmp = `${paths.state}.${String(process.pid)}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(redactDeep(state), null, 2)}\n`);
   renameSync(tmp, paths.state);
 }
 

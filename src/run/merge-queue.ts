@@ -217,6 +217,32 @@ export class MergeQueue {
     }
   }
 
+  /**
+   * Puts the integration branch back where the journal says Maestro left it, if anyone else moved it
+   * (an agent running `git update-ref refs/heads/maestro/<run> HEAD`, so later merges would build on
+   * its smuggled commit). Returns the commit it was found on, or null when it had not moved. Call
+   * holding the integration lock (`exclusive`).
+   */
+  async guardTip(): Promise<string | null> {
+    const run = this.host.run();
+    const expected = run.tipSha ?? run.greenSha;
+    const ref = `refs/heads/${run.integrationBranch}`;
+    const found = await resolveCommit(this.host.repo, ref);
+    if (found === expected) return null;
+    // Guarded by the value just read: if it moves again meanwhile, the next check sees it.
+    await git(this.host.repo, [
+      'update-ref',
+      '-m',
+      'maestro: restore a ref moved by someone else',
+      ref,
+      expected,
+      ...(found === null ? [] : [found]),
+    ]);
+    this.#tip = Promise.resolve(expected);
+    this.#stale = true;
+    return found ?? '(deleted)';
+  }
+
   /** The integration branch's tip. */
   tip(): Promise<string> {
     // A promise, so streams starting together share one rev-parse.
@@ -469,13 +495,23 @@ export class MergeQueue {
       if (decision !== 'approve' || this.#stopping()) return 'skipped';
     }
     const commitSha = st.commitSha;
+    const run = host.run();
+    // Merges build on the journal's tip, never on a ref someone else moved.
+    const moved = await this.guardTip();
+    if (moved !== null)
+      host.emit({
+        type: 'safety-finding',
+        streamId: null,
+        code: 'tampered-ref',
+        message: `${run.integrationBranch} had been moved to ${moved.slice(0, 12)} by something other than Maestro; put back on ${(run.tipSha ?? run.greenSha).slice(0, 12)} before merging ${id}`,
+      });
     const result = await mergeIntoBranch(
       host.repo,
       host.run().integrationBranch,
       commitSha,
       `maestro: merge ${id} (${stream.title})`,
       {
-        ours: await this.tip(),
+        ours: run.tipSha ?? (await this.tip()),
         identity: await host.commitIdentity(),
         theirsIsNew: this.#newCommits.delete(commitSha),
       },

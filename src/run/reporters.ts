@@ -60,6 +60,8 @@ export function formatEventLine(event: RunEvent): string | null {
       return `batch of ${String(event.streamIds.length)} gated in ${String(event.gateRuns)} gate run${event.gateRuns === 1 ? '' : 's'}: ${String(event.landed.length)} landed${event.culprits.length > 0 ? `; broke the gate: ${event.culprits.join(', ')}` : ''}`;
     case 'note':
       return event.message;
+    case 'safety-finding':
+      return `${event.streamId ?? 'run'}: ${event.code}: ${event.message}`;
     case 'run-finished':
       return `run finished: ${event.status}`;
     default:

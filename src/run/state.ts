@@ -59,6 +59,7 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       baseBranchRef: event.baseBranchRef,
       integrationBranch: event.integrationBranch,
       greenSha: event.baseSha,
+      tipSha: event.baseSha,
       startedAt: event.time,
       endedAt: null,
       streams,
@@ -123,6 +124,7 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       if (!stream) break;
       stream.status = 'merged';
       stream.mergeSha = event.mergeSha;
+      state.tipSha = event.mergeSha;
       stream.commitSha = event.streamSha;
       stream.endedAt = event.time;
       stream.retryContext = null;
@@ -135,6 +137,11 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       break;
     case 'integration-reset':
       state.greenSha = event.sha;
+      state.tipSha = event.sha;
+      break;
+    case 'safety-finding':
+      if (stream) stream.warnings.push(`${event.code}: ${event.message}`);
+      else state.notes.push(`${event.code}: ${event.message}`);
       break;
     case 'batch-gated':
       state.batches = [
@@ -167,6 +174,9 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
           };
           break;
         }
+        case 'verify':
+          stream.verifyRetries = (stream.verifyRetries ?? 0) + 1;
+          break;
         default:
           return unreachable(event.cause);
       }

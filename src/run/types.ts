@@ -64,6 +64,8 @@ export interface RunOptions {
   readonly maxTurns?: number;
   /** Path of the agent CLI executable (`--agent-path`) instead of looking it up on PATH. */
   readonly agentPath?: string;
+  /** The config's `env`: what agents inherit beyond the default (see `agents/env.ts`). */
+  readonly env?: { readonly pass?: readonly string[]; readonly drop?: readonly string[] };
   /** `--mcp-config` files or JSON strings passed through to Claude Code. */
   readonly mcpConfig?: readonly string[];
   /** Setup and teardown of each worktree (`--setup`, config, plan, or detected); none when absent. */
@@ -86,10 +88,11 @@ export type RunStatus =
   'running' | 'completed' | 'failed' | 'interrupted' | 'stopped' | 'budget-exceeded' | 'aborted';
 
 /**
- * Why a stream is retried: its gate failed after it merged, its merge conflicted, or (`--speculate`)
- * it started from a batch tip whose gate then failed, so its work is discarded and redone.
+ * Why a stream is retried: its gate failed after it merged, its merge conflicted, (`--speculate`)
+ * it started from a batch tip whose gate then failed, or (`verify`) the agent said done but changed
+ * none of its files or left a file it creates missing.
  */
-export type RetryCause = 'gate' | 'conflict' | 'speculation';
+export type RetryCause = 'gate' | 'conflict' | 'speculation' | 'verify';
 
 /** Why a stream failed; a failed gate adds its command, exit code and an excerpt of its output. */
 export interface StreamError {
@@ -120,6 +123,8 @@ export interface StreamState {
   gateRetries: number;
   /** Retries after a merge conflict (at most one per stream). */
   conflictRetries: number;
+  /** Retries because the agent's "done" did not hold (`no-changes`, `missing-files`). */
+  verifyRetries?: number;
   branch: string | null;
   /** Integration commit the stream's branch was started from. */
   startSha: string | null;
@@ -160,6 +165,11 @@ export interface RunState {
   integrationBranch: string;
   /** Last integration commit that passed its gates. */
   greenSha: string;
+  /**
+   * Where Maestro last put the integration branch (the journal's value): every merge is computed
+   * against it, and a branch found elsewhere was moved by someone else and is put back.
+   */
+  tipSha?: string;
   startedAt: string;
   endedAt: string | null;
   streams: Record<string, StreamState>;
@@ -320,6 +330,18 @@ export type RunEvent = EventBase &
     | { readonly type: 'stream-interrupted'; readonly streamId: string; readonly reason: string }
     | { readonly type: 'budget-exceeded'; readonly costUsd: number; readonly budgetUsd: number }
     | { readonly type: 'note'; readonly message: string }
+    | {
+        /**
+         * Something unsafe a stream's agent did, found after it ended: `tampered-ref` (it moved a
+         * Maestro ref; put back), `escaped-worktree` (it changed the user's checkout), `refs-changed`
+         * (branches or tags of the user's repository created, moved or deleted), `left-processes`.
+         */
+        readonly type: 'safety-finding';
+        readonly streamId: string | null;
+        readonly code: 'tampered-ref' | 'escaped-worktree' | 'refs-changed' | 'left-processes';
+        readonly message: string;
+        readonly paths?: readonly string[];
+      }
     | { readonly type: 'run-finished'; readonly status: RunStatus }
   );
 

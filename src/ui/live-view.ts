@@ -233,6 +233,7 @@ export function applyLiveEvent(model: LiveModel, event: RunEvent): LogLine[] {
     case 'validation-failed':
     case 'merge-conflict':
     case 'budget-exceeded':
+    case 'safety-finding':
       return line('bad');
     case 'ownership-violation':
       return line(event.mode === 'fail' ? 'bad' : 'warn');

@@ -81,7 +81,7 @@ async function continueRun(
       repo,
       runId,
       {
-        executor: opened?.executor ?? new LocalExecutor(await backendFor(options)),
+        executor: opened?.executor ?? new LocalExecutor(await backendFor(options), undefined, options.env),
         bus: progress.bus,
         signal: interrupt.signal,
       },

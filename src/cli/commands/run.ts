@@ -313,7 +313,9 @@ Ctrl-C stops agents and keeps the run resumable (maestro resume); a second Ctrl-
           analysis,
           options,
           {
-            executor: opened?.executor ?? new LocalExecutor(backend ?? (await backendFor(options))),
+            executor:
+              opened?.executor ??
+              new LocalExecutor(backend ?? (await backendFor(options)), undefined, options.env),
             bus: progress.bus,
             signal: interrupt.signal,
             ...(flags.yes === true
