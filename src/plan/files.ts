@@ -63,24 +63,33 @@ function tokens(line: string): Token[] {
     out.push({ text: match[1] ?? '', start: match.index, quoted: true });
     codeSpans.push([match.index, match.index + match[0].length]);
   }
-  const stripped = line.replace(/\[([^\]]*)\]\([^)]*\)/g, (m: string, label: string) =>
+  // Labels stop at a bracket and targets at white space, so a line of unclosed brackets stays linear.
+  const stripped = line.replace(/\[([^\][]*)\]\([^)\s]*\)/g, (m: string, label: string) =>
     label.padEnd(m.length),
   );
   // Whole runs of path characters that contain a dot or slash: the same tokens as
   // `[\w.*/@~-]*[./][\w.*/@~-]*`, without its backtracking through every dotless run (quadratic).
+  let span = 0;
   for (const match of stripped.matchAll(/[\w.*/@~-]+/g)) {
     if (!/[./]/.test(match[0])) continue;
     const start = match.index;
-    if (codeSpans.some(([a, b]) => start >= a && start < b)) continue;
+    // Spans and matches both come in line order: one pointer instead of a scan per token.
+    while (span < codeSpans.length && (codeSpans[span]?.[1] ?? 0) <= start) span++;
+    const current = codeSpans[span];
+    if (current && start >= current[0] && start < current[1]) continue;
     if (/https?:$|:\/\/$/.test(stripped.slice(Math.max(0, start - 8), start))) continue;
     out.push({ text: match[0], start, quoted: false });
   }
   return out.sort((a, b) => a.start - b.start);
 }
 
+/** How far back before a token a citation word is looked for (one clause of a plan is far shorter). */
+const CITATION_WINDOW = 400;
+
 /** Why a path-like token was not taken as a file: a citation, an example, or null when it is not cited. */
 function citation(line: string, start: number): string | null {
-  const before = line.slice(0, start);
+  // Only the text just before the token is read, so a line of thousands of tokens stays linear.
+  const before = line.slice(Math.max(0, start - CITATION_WINDOW), start);
   let clauseStart = 0;
   for (const match of before.matchAll(CLAUSE_BREAK_RE)) clauseStart = match.index + match[0].length;
   const clause = CITED_RE.exec(before.slice(clauseStart));
@@ -135,6 +144,7 @@ export class FileCollector {
 
   /** Every path of a file-list entry or labelled value (directories allowed). */
   addListed(text: string, action: FileAction, line: number, firstOnly: boolean): void {
+    let lineAction: FileAction | undefined;
     for (const token of tokens(text)) {
       const cited = citation(text, token.start);
       if (cited !== null) {
@@ -143,7 +153,7 @@ export class FileCollector {
       }
       const path = normalisePath(token.text, { allowDirectory: true, quoted: token.quoted });
       if (path === null) continue;
-      this.add(path, action === 'unknown' ? actionOfText(text) : action, line);
+      this.add(path, action === 'unknown' ? (lineAction ??= actionOfText(text)) : action, line);
       // A list entry names one file, or a rename pair `old.js` → `new.ts`.
       if (firstOnly && !/^\s*(?:→|->|=>)/.test(text.slice(token.start + token.text.length + 2))) return;
     }
@@ -154,6 +164,7 @@ export class FileCollector {
     for (const url of text.matchAll(/\b[a-z][\w+.-]*:\/\/[^\s`)>\]]+/gi))
       if (/\/[^/]+\.[a-z]{1,8}$/i.test(url[0].replace(/[.,;:!?]+$/, '')))
         this.skip(url[0].replace(/[.,;:!?]+$/, ''), line, 'a URL, not a repository path');
+    let lineAction: FileAction | undefined;
     for (const token of tokens(text)) {
       const cited = citation(text, token.start);
       if (cited !== null) {
@@ -161,7 +172,7 @@ export class FileCollector {
         continue;
       }
       const path = normalisePath(token.text, { quoted: token.quoted });
-      if (path !== null) this.add(path, actionOfText(text), line);
+      if (path !== null) this.add(path, (lineAction ??= actionOfText(text)), line);
       else if (/^[a-z][\w+.-]*:\/\//i.test(token.text))
         this.skip(token.text.replace(/[.,;:!?)]+$/, ''), line, 'a URL, not a repository path');
       else {
@@ -174,9 +185,16 @@ export class FileCollector {
 
   /** The files, keeping only the full path when a short form of it was also written. */
   result(): PlanFile[] {
-    const paths = this.files.map((f) => f.path);
+    // Every tail after a slash, to the first path that ends with it: one lookup per file, not a scan.
+    const fullByTail = new Map<string, string>();
+    for (const { path } of this.files) {
+      for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
+        const tail = path.slice(i + 1);
+        if (!fullByTail.has(tail)) fullByTail.set(tail, path);
+      }
+    }
     return this.files.filter((f) => {
-      const full = paths.find((p) => p !== f.path && p.endsWith('/' + f.path));
+      const full = fullByTail.get(f.path);
       if (full !== undefined) this.skip(f.path, f.line, `a short form of ${full}, which is recorded`);
       return full === undefined;
     });
