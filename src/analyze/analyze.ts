@@ -204,10 +204,18 @@ export function analyzePlan(parsed: ParseResult, options: AnalyzeOptions): Analy
     drafts.map((d) => [d.id, (phaseDeps.get(d.phase.id) ?? []).flatMap((p) => streamsOfPhase.get(p) ?? [])]),
   );
 
-  // 4. Globs against the repository.
+  // 4. Globs against the repository. A glob that matches a file the plan lists is not empty: that file
+  // exists once its phase has run (the warning's own advice is to list the files to create).
   const expansion = new Map(drafts.map((d) => [d.id, expandFiles(d.files, options.repoFiles)]));
+  const listed = drafts.flatMap((d) =>
+    d.files.filter((f) => !f.glob && !f.path.endsWith('/')).map((f) => f.path),
+  );
   for (const d of drafts) {
     for (const empty of expansion.get(d.id)?.empty ?? []) {
+      const isMatch = loadPicomatch()(empty.path.endsWith('/') ? `${empty.path}**` : empty.path, {
+        dot: true,
+      });
+      if (listed.some((path) => isMatch(path))) continue;
       report(
         'warning',
         'glob-matches-nothing',

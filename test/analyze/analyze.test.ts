@@ -132,6 +132,21 @@ describe('paths', () => {
     expect(a.diagnostics[0]?.message).toContain('"docs/*.md" matches no file');
   });
 
+  it('does not warn about a glob that matches a file the plan lists (it exists once that phase ran)', () => {
+    const a = analyzePlan(
+      parsed([
+        phase('1', { files: ['src/models/user.ts'] }),
+        phase('2', {
+          files: ['test/users/user.test.ts', 'test/users/*.test.ts', 'src/models/*.ts', 'docs/*.md'],
+        }),
+      ]),
+      { ...base, repoFiles: ['README.md'], repo: '/repo' },
+    );
+    expect(a.diagnostics.map((d) => d.message)).toEqual([
+      expect.stringContaining('"docs/*.md" matches no file'),
+    ]);
+  });
+
   it('does not warn about globs without a repository', () => {
     const a = analyzePlan(parsed([phase('1', { files: ['src/**/*.ts'] })]), base);
     expect(a.diagnostics).toEqual([]);

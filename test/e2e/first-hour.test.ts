@@ -13,6 +13,7 @@ import { runCli } from '../helpers/cli.js';
 import { planMarkdown } from '../helpers/plan.js';
 import { gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 import { getEventListeners } from 'node:events';
+import type { Analysis } from '../../src/analyze/types.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -214,6 +215,66 @@ describe('--agent-command and messages', () => {
     expect(r.stderr).toContain('has no commits yet');
     expect(r.stderr).not.toContain('--base');
     expect(existsSync(path.join(repo, '.maestro', 'runs'))).toBe(false);
+  });
+});
+
+describe("maestro init's example in a brand-new repository", () => {
+  it('analyses without a warning, shows every construct, and runs green with the demo agent', async () => {
+    const root = tempRoot();
+    const repo = path.join(root, 'new-project');
+    // What a new user does: git init, maestro init, commit, run.
+    gitSync(root, ['init', '-q', '-b', 'main', repo]);
+    const init = await runCli(['init'], repo);
+    expect(init.code, init.stderr).toBe(0);
+    const analysed = await runCli(['analyze', 'plan.md', '--json'], repo);
+    expect(analysed.code, analysed.stderr).toBe(0);
+    const a = JSON.parse(analysed.stdout) as Analysis;
+    expect(a.diagnostics).toEqual([]);
+    // Every construct is still there.
+    expect(a.maxParallel).toBe(4); // front matter
+    expect(a.plan.title).toBe('Plan: user accounts');
+    // The `# Plan: …` title is printed once, not as "Plan: Plan: …".
+    const text = await runCli(['analyze', 'plan.md'], repo);
+    expect(text.stdout.split('\n')[0]).toBe('Plan: user accounts (plan.md)');
+    expect(a.dependencyRule).toBe('explicit');
+    expect(a.plan.phases.map((p) => p.dependsOn)).toEqual([[], ['1'], ['2'], ['3'], ['2']]);
+    expect(a.plan.phases[0]?.hints).toMatchObject({ role: 'migration', model: 'sonnet' });
+    expect(a.plan.criticalFixes.length).toBeGreaterThanOrEqual(3);
+    expect(a.plan.phases[1]?.criticalFixes.length).toBeGreaterThan(0); // the inline `Critical:`
+    expect(a.plan.phases.filter((p) => p.validation.length > 0).map((p) => p.id)).toEqual(['1', '5']);
+    expect(a.plan.phases.flatMap((p) => p.files.filter((f) => f.glob).map((f) => f.path))).toEqual([
+      'test/users/*.test.ts',
+    ]);
+    expect(a.plan.phases[1]?.files.map((f) => f.path)).toEqual([
+      'src/models/user.ts',
+      'src/validation/user.ts',
+    ]);
+    const owned = a.streams.flatMap((s) => s.files);
+    expect(owned).not.toContain('docs/architecture.md'); // context only
+    expect(a.plan.phases.map((p) => p.title)).not.toContain('Risks');
+
+    gitSync(repo, ['add', '-A']);
+    gitSync(repo, ['commit', '-q', '-m', 'Add the plan']);
+    const run = await runCli(['run', 'plan.md', '--agent', 'demo', '--yes', '--no-live'], repo);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('Plan: user accounts — 5 streams');
+    expect(run.stdout).not.toContain('Plan: Plan:');
+    const status = JSON.parse((await runCli(['status', '--json'], repo)).stdout) as {
+      status: string;
+      integrationBranch: string;
+      streams: Record<string, { status: string }>;
+    };
+    expect(status.status).toBe('completed');
+    expect(Object.values(status.streams).map((s) => s.status)).toEqual(Array(5).fill('merged'));
+    const files = gitSync(repo, ['ls-tree', '-r', '--name-only', status.integrationBranch]).split('\n');
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'db/migrations/0003_users.sql',
+        'src/api/router.ts',
+        'src/services/passwords.ts',
+        'test/users/user.test.ts',
+      ]),
+    );
   });
 });
 
