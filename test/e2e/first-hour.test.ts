@@ -3,7 +3,7 @@
  * the right run, clean deleting stream branches, --agent-command from the current directory, and
  * the messages for an empty repository and a failed gate.
  */
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pause } from '../../src/cli/watch.js';
@@ -296,6 +296,18 @@ describe('small pieces', () => {
     expect(excerpt).toContain("Cannot find module 'left-pad'");
     expect(excerpt).toContain('at frame 59');
     expect(excerpt).toMatch(/more lines/);
+  });
+
+  it('run --help and the README name the same default agent, in the order the CLI picks it', async () => {
+    const help = (await runCli(['run', '--help'], tempRoot())).stdout.replace(/\s+/g, ' ');
+    const order = /else the first of (\w+), (\w+), (\w+) on PATH/.exec(help)?.slice(1);
+    expect(order).toEqual(['claude', 'codex', 'gemini']);
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain('default: the first of claude, codex, gemini on PATH');
+    expect(readme).toContain(
+      'the default is `claude` when `claude` is\non PATH, else `codex`, else `gemini`',
+    );
+    expect(readme).not.toMatch(/Claude Code by default/);
   });
 
   it('status --watch polling leaves no abort listener behind', async () => {
