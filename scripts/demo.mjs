@@ -1,7 +1,9 @@
 // The README quick start: runs Maestro's whole pipeline on the bundled seed-like example plan,
 // in a fresh temporary git repository, with the deterministic `demo` agent (no account needed).
 // usage: npm run demo [-- --keep]
-import { execFileSync, spawnSync } from 'node:child_process';
+// The repository is removed at the end unless --keep is given; then nothing printed points into it
+// (no repository path, report path or "take the result" command). With --keep it says where it is.
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -40,21 +42,46 @@ git('init', '-q', '-b', 'main');
 git('add', '-A');
 git('commit', '-qm', 'Initial commit');
 
-console.log(`Demo repository: ${repo}\n`);
-const run = (args) => {
+if (keep) console.log(`Demo repository (kept): ${repo}\n`);
+// Lines of Maestro's summary that point into the repository, which is about to be removed.
+const intoRepo = /^(Report|Take the result|Integration branch): /;
+const run = async (args) => {
   console.log(`$ maestro ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repo, env, stdio: 'inherit' });
+  // With --keep, Maestro owns the terminal (the live view on a TTY); else its output is passed on line by
+  // line without the lines that name the removed repository's files.
+  const child = spawn(process.execPath, [cli, ...args], {
+    cwd: repo,
+    env,
+    stdio: ['inherit', keep ? 'inherit' : 'pipe', 'inherit'],
+  });
+  if (!keep) {
+    let rest = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (!intoRepo.test(line)) process.stdout.write(`${line}\n`);
+    });
+    child.stdout.on('end', () => {
+      if (rest !== '' && !intoRepo.test(rest)) process.stdout.write(rest);
+    });
+  }
+  const [code] = await new Promise((resolve) => child.on('close', (...r) => resolve(r)));
   console.log('');
-  return r.status ?? 1;
+  return code ?? 1;
 };
-let status = run(['analyze', 'plan.md']);
-if (status === 0) status = run(['run', 'plan.md', '--agent', 'demo', '--yes', '--land']);
+let status = await run(['analyze', 'plan.md']);
+if (status === 0) status = await run(['run', 'plan.md', '--agent', 'demo', '--yes', '--land']);
 if (status === 0) {
   console.log('Files on main after landing:');
   console.log(
     execFileSync('git', ['ls-tree', '-r', '--name-only', 'HEAD'], { cwd: repo, env, encoding: 'utf8' }),
   );
 }
-if (keep) console.log(`Kept ${repo}`);
-else rmSync(repo, { recursive: true, force: true });
+if (keep) {
+  console.log(`Kept the demo repository: ${repo}`);
+} else {
+  rmSync(repo, { recursive: true, force: true });
+  console.log('The demo repository was removed; `npm run demo -- --keep` keeps it and says where it is.');
+}
 process.exit(status);

@@ -120,6 +120,7 @@ export async function finishRun(result: RunResult, json: boolean, land: boolean)
   const summary = formatSummary(state, Object.keys(state.streams), {
     analysis: result.analysis,
     reportFile,
+    landing: land,
     ...(result.options.budgetUsd === undefined ? {} : { budgetUsd: result.options.budgetUsd }),
     ...(result.options.streamBudgetUsd === undefined
       ? {}

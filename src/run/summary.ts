@@ -12,6 +12,8 @@ export interface SummaryContext {
   readonly streamBudgetUsd?: number;
   /** The Markdown report written at the end of the run. */
   readonly reportFile?: string | null;
+  /** `--land` follows the summary: it reports the result's landing itself, so no "Take the result" hint. */
+  readonly landing?: boolean;
 }
 
 /** Dollars with enough digits to compare with what an agent CLI reported (`$0.0123`, `$12.34`). */
@@ -173,7 +175,8 @@ export function formatSummary(
   if (context.reportFile != null) lines.push(`Report: ${context.reportFile}`);
   switch (state.status) {
     case 'completed':
-      if (count('merged') > 0) lines.push(`Take the result: ${takeCommand(state)}`);
+      if (count('merged') > 0 && context.landing !== true)
+        lines.push(`Take the result: ${takeCommand(state)}`);
       break;
     case 'failed':
       if (count('merged') > 0) lines.push(`Take the result: ${takeCommand(state)}`);

@@ -3,7 +3,9 @@
  * the right run, clean deleting stream branches, --agent-command from the current directory, and
  * the messages for an empty repository and a failed gate.
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pause } from '../../src/cli/watch.js';
@@ -276,6 +278,48 @@ describe("maestro init's example in a brand-new repository", () => {
       ]),
     );
   });
+});
+
+describe('npm run demo', () => {
+  const demo = (tmp: string, args: readonly string[]) =>
+    new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [fileURLToPath(new URL('../../scripts/demo.mjs', import.meta.url)), ...args],
+        // Its repository goes under TMPDIR: a directory of the test's own, to see what is left there.
+        { env: { ...process.env, TMPDIR: tmp, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout) => {
+          resolve({ code: error === null ? 0 : ((error.code as number | undefined) ?? 1), stdout });
+        },
+      );
+    });
+
+  it('removes its repository and then prints no path, report or command into it', async () => {
+    const tmp = tempRoot();
+    const r = await demo(tmp, []);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain('Landed: main fast-forwarded');
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(r.stdout).not.toContain(tmp);
+    expect(r.stdout).not.toMatch(/^(Report|Take the result|Integration branch): /m);
+    expect(r.stdout).toContain('npm run demo -- --keep');
+  }, 180_000);
+
+  it('with --keep keeps the repository, says where, and what it prints points at files that exist', async () => {
+    const tmp = tempRoot();
+    const r = await demo(tmp, ['--keep']);
+    expect(r.code, r.stdout).toBe(0);
+    const kept = /^Kept the demo repository: (.+)$/m.exec(r.stdout)?.[1] ?? '';
+    expect(readdirSync(tmp).map((d) => path.join(tmp, d))).toEqual([kept]);
+    const report = /^Report: (.+)$/m.exec(r.stdout)?.[1] ?? '';
+    expect(report.startsWith(kept)).toBe(true);
+    expect(existsSync(report)).toBe(true);
+    // --land took the result already: no "take the result" command beside "Landed".
+    expect(r.stdout).toContain('Landed: main fast-forwarded');
+    expect(r.stdout).not.toContain('Take the result');
+    const integration = /^Integration branch: (.+)$/m.exec(r.stdout)?.[1] ?? '';
+    expect(gitSync(kept, ['rev-parse', 'main'])).toBe(gitSync(kept, ['rev-parse', integration]));
+  }, 180_000);
 });
 
 describe('small pieces', () => {
