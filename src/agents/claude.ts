@@ -165,7 +165,7 @@ export class ClaudeParser implements OutputParser {
         return this.#onAssistant(event);
       case 'result':
         this.#result = event;
-        return [{ kind: 'usage', usage: claudeUsage(event) }];
+        return [{ kind: 'usage', usage: invocationUsage(claudeUsage(event), this.task.resumedUsage) }];
       default:
         this.#retriesSinceProgress = 0;
         return [];
@@ -233,7 +233,8 @@ export class ClaudeParser implements OutputParser {
 
   finish(exit: ProcessExit): AgentOutcome {
     const result = this.#result;
-    const usage = result === undefined ? noUsage : claudeUsage(result);
+    const usage =
+      result === undefined ? noUsage : invocationUsage(claudeUsage(result), this.task.resumedUsage);
     const sessionId = str(result, 'session_id') ?? this.#sessionId;
     const early = spawnFailure(exit, this.executable, INSTALL_HINT, usage);
     if (early !== undefined) return early;
@@ -332,6 +333,24 @@ export class ClaudeParser implements OutputParser {
       sessionId,
     );
   }
+}
+
+/**
+ * This invocation's share of a resumed session's totals: Claude Code 2.1.330 reports `total_cost_usd`
+ * and `modelUsage` for the whole session after `--resume` (its top-level `usage` is this invocation's
+ * alone, but leaves out sub-agents), so what the session had reported before is taken off.
+ */
+export function invocationUsage(total: Usage, before: Usage | undefined): Usage {
+  if (before === undefined) return total;
+  const less = (a: number, b: number): number => Math.max(0, a - b);
+  return {
+    inputTokens: less(total.inputTokens, before.inputTokens),
+    outputTokens: less(total.outputTokens, before.outputTokens),
+    cacheReadTokens: less(total.cacheReadTokens, before.cacheReadTokens),
+    cacheWriteTokens: less(total.cacheWriteTokens, before.cacheWriteTokens),
+    costUsd: less(total.costUsd, before.costUsd),
+    costSource: total.costSource,
+  };
 }
 
 /** Tokens and cost from a `result` event: `total_cost_usd` and `modelUsage` (they include sub-agents). */

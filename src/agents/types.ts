@@ -29,6 +29,11 @@ export interface AgentTask {
   readonly budgetUsd?: number;
   /** Previous session to resume (retry after a failed gate), if the backend supports it. */
   readonly resumeSessionId?: string;
+  /**
+   * What the resumed session had reported so far. Claude Code's result totals (`total_cost_usd`,
+   * `modelUsage`) count the whole session, earlier invocations included, so this is subtracted.
+   */
+  readonly resumedUsage?: Usage;
   /** Extra environment for the agent process. */
   readonly env: Readonly<Record<string, string>>;
 }

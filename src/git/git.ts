@@ -447,6 +447,44 @@ export async function mergeIntoBranch(
   return { ok: true, sha, alreadyMerged: false };
 }
 
+/**
+ * Starts merging `theirs` into the worktree's checked-out branch without committing (`merge --no-ff
+ * --no-commit`), so conflicting files keep git's conflict markers for someone to resolve; the next
+ * `commitAll` then makes the merge commit (git keeps MERGE_HEAD until then). Returns the paths left
+ * in conflict (none when it merged cleanly).
+ */
+export async function startMergeInWorktree(
+  worktree: string,
+  theirs: string,
+  identity: readonly string[] = [],
+): Promise<string[]> {
+  const at = await worktreeGitArgs(worktree);
+  const args = [...identity, ...at, 'merge', '--no-ff', '--no-commit', '--no-edit', '--quiet', theirs];
+  const r = await gitRaw(worktree, args);
+  // Exit 1 with conflicts is the expected outcome; anything else (a dirty worktree, a bad commit) is not.
+  const conflicted = splitZ(await git(worktree, [...at, 'diff', '--name-only', '-z', '--diff-filter=U']));
+  if (r.exitCode !== 0 && conflicted.length === 0) throw new GitError(args, r.exitCode, r.stderr);
+  return [...new Set(conflicted)];
+}
+
+/** Paths among `paths` whose content in commit `sha` still holds a conflict marker line (`<<<<<<< ` or `>>>>>>> `). */
+export async function pathsWithConflictMarkers(
+  repo: string,
+  sha: string,
+  paths: readonly string[],
+): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const args = ['grep', '-l', '-I', '-E', '^(<{7}|>{7})( |$)', sha, '--', ...paths];
+  const r = await gitRaw(repo, args);
+  if (r.exitCode === 1) return [];
+  if (r.exitCode !== 0) throw new GitError(args, r.exitCode, r.stderr);
+  // `git grep` names a match in a commit as `<sha>:<path>`.
+  return r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.slice(sha.length + 1));
+}
+
 /** Makes a worktree match its HEAD exactly: discards changes and untracked files (keeps ignored ones). */
 export async function syncWorktree(worktree: string): Promise<void> {
   const at = await worktreeGitArgs(worktree);

@@ -288,8 +288,22 @@ export function buildRunReport(input: ReportInput): RunReport {
 function mergeQueueReport(state: RunState): { mergeQueue?: MergeQueueReport } {
   const batches = state.batches ?? [];
   const speculation = state.speculation ?? null;
-  if (batches.length === 0 && speculation === null) return {};
+  const handBacks = Object.values(state.streams)
+    .filter((s) => s.conflictRetries > 0)
+    .map((s) => ({
+      streamId: s.id,
+      handBacks: s.conflictRetries,
+      status: s.status,
+      resolutionUsage: s.resolutionUsage ?? null,
+      firstAttemptUsage: s.firstAttemptUsage ?? null,
+    }));
+  if (batches.length === 0 && speculation === null && handBacks.length === 0) return {};
   return {
-    mergeQueue: { batches, gateRuns: batches.reduce((n, b) => n + b.gateRuns, 0), speculation },
+    mergeQueue: {
+      batches,
+      gateRuns: batches.reduce((n, b) => n + b.gateRuns, 0),
+      speculation,
+      ...(handBacks.length === 0 ? {} : { handBacks }),
+    },
   };
 }

@@ -10,7 +10,9 @@ import {
   joinLink,
 } from './format.js';
 import { failureExcerpt } from '../run/validate.js';
-import type { RunReport, StreamReport } from './types.js';
+import type { ConflictHandBackReport, RunReport, StreamReport } from './types.js';
+
+type RunReportUsage = NonNullable<ConflictHandBackReport['resolutionUsage']>;
 
 /** Options shared by the renderers. */
 export interface RenderOptions {
@@ -216,6 +218,25 @@ export function renderMarkdown(report: RunReport, options: RenderOptions = {}): 
         `Speculation (--speculate) discarded ${String(mq.speculation.discarded)} attempt${mq.speculation.discarded === 1 ? '' : 's'}: ${(mq.speculation.agentMs / 1000).toFixed(1)} s of agent time, ${formatUsd(mq.speculation.costUsd)}.`,
         '',
       );
+    if (mq.handBacks !== undefined && mq.handBacks.length > 0) {
+      const spent = (u: RunReportUsage | null): string =>
+        u === null ? '-' : `${formatUsage(u)}, ${formatUsd(u.costUsd)}`;
+      out.push(
+        'Merge conflicts handed back to the agent that made them (resolved in its worktree instead of re-running the stream):',
+        '',
+        ...table(
+          ['stream', 'conflicts', 'resolving spent', 'first full attempt spent', 'outcome'],
+          mq.handBacks.map((h) => [
+            h.streamId,
+            String(h.handBacks),
+            spent(h.resolutionUsage),
+            spent(h.firstAttemptUsage),
+            h.status,
+          ]),
+        ),
+        '',
+      );
+    }
   }
   if (report.notes.length > 0) out.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   return out.join('\n');

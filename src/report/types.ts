@@ -3,6 +3,7 @@
  * analysis estimated. Plain JSON (the `--format json` output), built by a pure function from the journal.
  */
 import type { StreamEstimate } from '../analyze/types.js';
+import type { Usage } from '../agents/types.js';
 import type { RunStatus, StreamStatus, BatchRecord } from '../run/types.js';
 
 /** Bumped when a field changes meaning or disappears (adding fields does not bump it). */
@@ -207,4 +208,19 @@ export interface MergeQueueReport {
     readonly agentMs: number;
     readonly costUsd: number;
   } | null;
+  /** Streams whose merge conflicts were handed back to their agents: what resolving cost next to the first full attempt. */
+  readonly handBacks?: readonly ConflictHandBackReport[];
+}
+
+/** One stream's conflicts handed back to its agent. */
+export interface ConflictHandBackReport {
+  readonly streamId: string;
+  /** Conflicts handed back (resolution attempts). */
+  readonly handBacks: number;
+  /** How the stream ended. */
+  readonly status: StreamStatus;
+  /** Spent resolving, over every resolution attempt (null: nothing reported). */
+  readonly resolutionUsage: Usage | null;
+  /** Spent by its first, full attempt: about what a re-run from scratch would have cost again. */
+  readonly firstAttemptUsage: Usage | null;
 }

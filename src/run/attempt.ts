@@ -17,6 +17,7 @@ import {
   moveWorktree,
   pruneWorktrees,
   setBranch,
+  startMergeInWorktree,
   syncWorktree,
 } from '../git/git.js';
 import type { Priority } from '../util/priority-lock.js';
@@ -39,6 +40,12 @@ export interface AttemptJob {
    */
   readonly startSha: string;
   readonly continueBranch: boolean;
+  /**
+   * A conflict handed back to the agent: this commit (the last green one, which is `startSha`) is merged
+   * into the continued branch before the agent starts, leaving the conflict markers in the worktree;
+   * the attempt's commit is then that merge, resolved.
+   */
+  readonly mergeFrom?: string;
   /** Where the worktree command queues behind others (lower first). */
   readonly priority: Priority;
   /** The agent's task; a promise, so the prompt files are written while git prepares the worktree. */
@@ -203,6 +210,7 @@ export async function runAttempt(
       job.priority,
     ),
   ]);
+  if (job.mergeFrom !== undefined) await startMergeInWorktree(job.worktree, job.mergeFrom, job.identity);
   callbacks.onStarted();
   const started = performance.now();
   const outcome = await runAgent(

@@ -20,6 +20,7 @@ import {
   git,
   GitError,
   isAncestor,
+  pathsWithConflictMarkers,
   resolveCommit,
   setBranch,
 } from '../git/git.js';
@@ -43,7 +44,14 @@ import { acquireLock, type LockOwner } from './lock.js';
 import { gateCommands, MergeQueue, type MergeReview, type ReviewDecision } from './merge-queue.js';
 import { killProcessesUnder } from './orphans.js';
 import { outOfScopePaths } from './ownership.js';
-import { assemblePrompt, assembleRetryPrompt, type DependencyReport } from './prompt.js';
+import {
+  assembleConflictPrompt,
+  assemblePrompt,
+  assembleRetryPrompt,
+  type ConflictSide,
+  type DependencyReport,
+} from './prompt.js';
+import { conflictSides } from './conflict.js';
 import {
   currentWave,
   dependantsOf,
@@ -533,6 +541,9 @@ class RunEngine {
         : (start ?? st.commitSha);
     const head = await resolveCommit(this.repo, `refs/heads/${st.branch}`);
     if (base === null || head === null || head === base) return false;
+    // The journaled commit itself (a conflict hand-back cut short before its merge was committed):
+    // nothing new to journal, and nothing to undo.
+    if (head === st.commitSha) return false;
     const subject = (await git(this.repo, ['log', '-1', '--format=%s', head])).trim();
     if (subject.startsWith(`maestro(${id}): `) && (await isAncestor(this.repo, base, head))) {
       const changed = await changedPaths(this.repo, st.startSha ?? base, head);
@@ -555,6 +566,7 @@ class RunEngine {
         if (this.options.ownership === 'fail')
           this.#onStreamFailed(id, 'out-of-scope', `changed files it does not own: ${outside.join(', ')}`);
       }
+      if (st.resolving != null && this.#status(id) === 'committed') await this.#markersLeft(id, head);
       return true;
     }
     // Not Maestro's commit: the attempt is redone from the journaled point, never on top of itself.
@@ -1047,12 +1059,37 @@ class RunEngine {
       this.options.speculate === true &&
       [...stream.dependsOn, ...stream.implicitDependsOn].some((d) => this.#queue.isUnderTest(d));
     const tip = speculative ? await this.#queue.tip() : this.#run.greenSha;
+    // A merge conflict handed back: the last green commit is merged into the stream's branch in its
+    // worktree, leaving the markers, and the agent resolves them (its changes count from that commit).
+    let handBack: { onto: string; conflicts: ConflictSide[] } | null = null;
+    if (st.resolveConflict === true && st.commitSha !== null) {
+      const onto = this.#run.greenSha;
+      const conflicts = await conflictSides(this.repo, st.commitSha, onto);
+      if (conflicts === null) {
+        // What it conflicted with changed again meanwhile: its commit merges as it is, without the agent.
+        this.emit({
+          type: 'note',
+          message: `${id}: its commit now merges cleanly with ${onto.slice(0, 12)}; merging it without running the agent`,
+        });
+        this.emit({
+          type: 'stream-committed',
+          streamId: id,
+          sha: st.commitSha,
+          changedFiles: [...st.changedFiles],
+        });
+        return true;
+      }
+      // The branch holds the commit that conflicted (put back if something moved it).
+      await setBranch(this.repo, branch, st.commitSha);
+      handBack = { onto, conflicts };
+    }
     // A retry continues the stream's branch when its start was journaled and the branch still exists.
     const continuesBranch =
-      st.startSha !== null &&
-      st.attempts > 0 &&
-      (await resolveCommit(this.repo, `refs/heads/${branch}`)) !== null;
-    const startSha = continuesBranch && st.startSha !== null ? st.startSha : tip;
+      handBack !== null ||
+      (st.startSha !== null &&
+        st.attempts > 0 &&
+        (await resolveCommit(this.repo, `refs/heads/${branch}`)) !== null);
+    const startSha = handBack?.onto ?? (continuesBranch && st.startSha !== null ? st.startSha : tip);
     const attempt = st.attempts + 1;
     const dir = this.paths.streamDir(id);
     const reportFile = path.join(dir, 'report.md');
@@ -1070,16 +1107,25 @@ class RunEngine {
       await rm(reportFile, { force: true });
       const reportFileHint = 'the file named in $MAESTRO_REPORT_FILE';
       const text =
-        resumeSessionId !== undefined && st.retryContext !== null
-          ? assembleRetryPrompt(st.retryContext, reportFileHint)
-          : assemblePrompt({
-              analysis: this.analysis,
-              stream,
-              validationCommands: gateCommands(this.analysis, this.options, stream),
-              dependencyReports: await this.#dependencyReports(stream),
-              retryContext: st.retryContext,
+        handBack !== null
+          ? assembleConflictPrompt({
+              streamId: id,
+              title: stream.title,
+              files: stream.files.map((f) => f.path),
+              conflicts: handBack.conflicts,
+              resumed: resumeSessionId !== undefined,
               reportFileHint,
-            });
+            })
+          : resumeSessionId !== undefined && st.retryContext !== null
+            ? assembleRetryPrompt(st.retryContext, reportFileHint)
+            : assemblePrompt({
+                analysis: this.analysis,
+                stream,
+                validationCommands: gateCommands(this.analysis, this.options, stream),
+                dependencyReports: await this.#dependencyReports(stream),
+                retryContext: st.retryContext,
+                reportFileHint,
+              });
       await writeFile(path.join(dir, 'prompt.md'), text);
       await writeFile(path.join(dir, `prompt-${String(attempt)}.md`), text);
       return text;
@@ -1102,6 +1148,7 @@ class RunEngine {
       validationCommands: gateCommands(this.analysis, this.options, stream),
       ...(this.options.streamBudgetUsd === undefined ? {} : { budgetUsd: this.options.streamBudgetUsd }),
       ...(resumeSessionId === undefined ? {} : { resumeSessionId }),
+      ...(resumeSessionId === undefined || st.sessionUsage == null ? {} : { resumedUsage: st.sessionUsage }),
       env: {},
     }));
     let outputs = 0;
@@ -1156,6 +1203,7 @@ class RunEngine {
         worktree,
         startSha,
         continueBranch: continuesBranch,
+        ...(handBack === null ? {} : { mergeFrom: handBack.onto }),
         priority: this.#urgency.get(id) ?? 0,
         task,
         logFile: path.join(dir, 'agent.log'),
@@ -1169,7 +1217,17 @@ class RunEngine {
       this.#agents.signal,
       {
         onStarted: () => {
-          this.emit({ type: 'stream-started', streamId: id, attempt, branch, startSha, worktree });
+          this.emit({
+            type: 'stream-started',
+            streamId: id,
+            attempt,
+            branch,
+            startSha,
+            worktree,
+            ...(handBack === null
+              ? {}
+              : { resolving: { onto: handBack.onto, paths: handBack.conflicts.map((c) => c.path) } }),
+          });
         },
         onActivity,
         onAgentEnded,
@@ -1222,6 +1280,7 @@ class RunEngine {
       this.#onStreamFailed(id, unsafe.code, unsafe.message);
       return false;
     }
+    if (handBack !== null && (await this.#markersLeft(id, result.sha))) return false;
     const unverified = await this.#unverifiedDone(stream, result.sha, result.changedFiles, outside);
     if (unverified !== null && this.options.ownership === 'warn') {
       // `--ownership warn`: the stream's file list is advisory, so an unfulfilled one only warns.
@@ -1243,6 +1302,18 @@ class RunEngine {
       this.#onStreamFailed(id, unverified.code, unverified.message);
       return false;
     }
+    return true;
+  }
+
+  /**
+   * After a conflict hand-back: true (and the stream failed) when a file that was in conflict still
+   * holds a conflict marker in the stream's commit `sha`.
+   */
+  async #markersLeft(id: string, sha: string): Promise<boolean> {
+    const paths = this.#run.streams[id]?.resolving?.paths ?? [];
+    const left = await pathsWithConflictMarkers(this.repo, sha, paths);
+    if (left.length === 0) return false;
+    this.#onStreamFailed(id, 'conflict-markers', `conflict markers left in: ${left.join(', ')}`);
     return true;
   }
 

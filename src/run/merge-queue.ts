@@ -528,16 +528,17 @@ export class MergeQueue {
     const paths = result.reason === 'conflict' ? result.conflicts : [];
     const detail = result.reason === 'conflict' ? paths.join(', ') : result.message;
     host.emit({ type: 'merge-conflict', streamId: id, paths });
-    // One conflict retry per stream, counted in the journal so a resumed run does not grant another.
-    if (st.conflictRetries === 0) {
+    // Handed back to the agent that made it, `--retries` times; counted in the journal, so a resumed
+    // run neither gains nor loses one.
+    if (st.conflictRetries < host.options.retries) {
       host.emit({
         type: 'stream-retry',
         streamId: id,
         attempt: st.attempts + 1,
         cause: 'conflict',
-        reason: `merge conflict in ${detail}; retrying from the new integration tip`,
-        context: `Your previous work conflicted with work merged meanwhile by other streams, in: ${detail}.\nYou now start again from the current integration branch, which contains that work; redo your task on top of it.`,
-        fresh: true,
+        reason: `merge conflict in ${detail}; handing it back to the agent`,
+        context: `Your work conflicted with work merged meanwhile by other streams, in: ${detail}.\nThat work is merged into your branch; resolve the conflicts, keeping both intents.`,
+        handBack: true,
       });
       entry.resolve('retry');
       return 'conflict';

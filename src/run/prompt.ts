@@ -105,3 +105,66 @@ export function assembleRetryPrompt(retryContext: string, reportFileHint: string
     '',
   ].join('\n');
 }
+
+/** One path in conflict, with each side's change since the two sides forked. */
+export interface ConflictSide {
+  readonly path: string;
+  /** The stream's own change to the path (a diff), possibly shortened. */
+  readonly ours: string;
+  /** The change merged meanwhile into the integration branch (a diff), possibly shortened. */
+  readonly theirs: string;
+  /** The streams whose merges made `theirs`. */
+  readonly theirStreams: readonly string[];
+}
+
+/**
+ * The prompt that hands a merge conflict back to the agent that made it. `resumed`: the agent's own
+ * session continues (it knows its task), so only the conflict is sent; otherwise the task's title and
+ * owned files come first.
+ */
+export function assembleConflictPrompt(input: {
+  readonly streamId: string;
+  readonly title: string;
+  readonly files: readonly string[];
+  readonly conflicts: readonly ConflictSide[];
+  readonly resumed: boolean;
+  readonly reportFileHint: string;
+}): string {
+  const out: string[] = [
+    '# Your work conflicts with work merged meanwhile: resolve these conflicts, keep both intents',
+    '',
+  ];
+  if (!input.resumed) {
+    out.push(
+      `You are the coding agent of stream ${input.streamId}, "${input.title}", in your own git worktree. ` +
+        'Your earlier work is committed on your branch.',
+      '',
+      '## Files you own',
+      ...input.files.map((f) => `- \`${f}\``),
+      '',
+    );
+  }
+  out.push(
+    'Other streams merged work into the integration branch since you started. That work has now been merged ' +
+      'into your branch in your worktree, and git left conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) in:',
+    '',
+    ...input.conflicts.map(
+      (c) =>
+        `- \`${c.path}\`${c.theirStreams.length > 0 ? ` (also changed by ${c.theirStreams.join(', ')})` : ''}`,
+    ),
+    '',
+    'Edit each of these files so that it keeps both intents: what your change does and what the other change does. ' +
+      'Remove every conflict marker; a marker left in a file fails your stream. Change nothing else, and do not run git: ' +
+      'Maestro commits the resolved merge.',
+    '',
+  );
+  for (const c of input.conflicts) {
+    out.push(`## \`${c.path}\``, '', 'Your change:', '', '```diff', c.ours.trimEnd() || '(none)', '```', '');
+    out.push('The change merged meanwhile:', '', '```diff', c.theirs.trimEnd() || '(none)', '```', '');
+  }
+  out.push(
+    `When the conflicts are resolved, write a short completion report to ${input.reportFileHint}.`,
+    '',
+  );
+  return out.join('\n');
+}

@@ -92,16 +92,25 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       stream.startedAt ??= event.time;
       stream.endedAt = null;
       stream.error = null;
+      stream.resolving = event.resolving ?? null;
       break;
     case 'agent-usage':
       if (!stream) break;
       stream.usage = addUsage(stream.usage, event.usage);
+      stream.sessionUsage = addUsage(stream.sessionUsage ?? null, event.usage);
+      if (stream.resolving != null)
+        stream.resolutionUsage = addUsage(stream.resolutionUsage ?? null, event.usage);
+      else if (stream.attempts === 1)
+        stream.firstAttemptUsage = addUsage(stream.firstAttemptUsage ?? null, event.usage);
       state.costUsd += event.usage.costUsd;
       break;
     case 'agent-finished':
       if (!stream) break;
       stream.durationMs += event.durationMs;
-      if (event.sessionId !== undefined) stream.sessionId = event.sessionId;
+      if (event.sessionId !== undefined) {
+        if (event.sessionId !== stream.sessionId) stream.sessionUsage = null;
+        stream.sessionId = event.sessionId;
+      }
       break;
     case 'stream-committed':
       if (!stream) break;
@@ -113,6 +122,7 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       stream.status = 'committed';
       stream.commitSha = event.sha;
       stream.changedFiles = event.changedFiles;
+      stream.resolveConflict = false;
       break;
     case 'ownership-violation':
       if (!stream) break;
@@ -181,6 +191,7 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
           return unreachable(event.cause);
       }
       stream.retryContext = event.context;
+      stream.resolveConflict = event.cause === 'conflict' && event.handBack === true;
       if (stream.status === 'merged') {
         // A merge undone by a failed gate.
         stream.mergeSha = null;
@@ -222,6 +233,7 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       stream.retryContext = null;
       stream.gateRetries = 0;
       stream.conflictRetries = 0;
+      stream.resolveConflict = false;
       break;
     case 'stream-interrupted':
       if (!stream) break;

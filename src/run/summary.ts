@@ -99,6 +99,16 @@ function mergeQueueLines(state: RunState): string[] {
           : `; failing batches bisected: ${failing.map((b) => `${String(b.streamIds.length)} streams in ${String(b.gateRuns)} runs, broken by ${b.culprits.join(', ')}`).join('; ')}`),
     );
   }
+  const handedBack = Object.values(state.streams).filter((s) => s.conflictRetries > 0);
+  if (handedBack.length > 0)
+    lines.push(
+      `Conflicts handed back to their agents: ${handedBack
+        .map(
+          (s) =>
+            `${s.id} (${s.status}; resolving ${formatUsage(s.resolutionUsage ?? null)} vs first attempt ${formatUsage(s.firstAttemptUsage ?? null)})`,
+        )
+        .join('; ')}.`,
+    );
   const spec = state.speculation;
   if (spec !== undefined)
     lines.push(

@@ -140,8 +140,28 @@ export interface StreamState {
   usage: Usage | null;
   /** The agent's last session id (Claude Code), so a retry after a failed gate can resume it. */
   sessionId?: string | null;
+  /** What that session has spent over all its invocations (a resumed Claude session reports running totals). */
+  sessionUsage?: Usage | null;
   /** Why the next attempt runs (failed validation output, conflict), for its prompt. */
   retryContext: string | null;
+  /**
+   * True when the next attempt hands a merge conflict back to the agent: the last green commit is
+   * merged into the stream's branch in its worktree, leaving the conflict markers, and the agent is
+   * continued to resolve them (set by a `conflict` retry, cleared by the next commit).
+   */
+  resolveConflict?: boolean;
+  /** The attempt running now resolves a conflict: the green commit merged in, and the paths that conflicted. */
+  resolving?: ConflictHandBack | null;
+  /** What the agent spent resolving conflicts, summed over its resolution attempts. */
+  resolutionUsage?: Usage | null;
+  /** What the stream's first, full attempt spent (what a re-run from scratch would cost again). */
+  firstAttemptUsage?: Usage | null;
+}
+
+/** A conflict handed back to a stream's agent: the green commit merged into its branch, and the paths in conflict. */
+export interface ConflictHandBack {
+  readonly onto: string;
+  readonly paths: readonly string[];
 }
 
 /** One gated batch of merges. */
@@ -214,6 +234,8 @@ export type RunEvent = EventBase &
         readonly branch: string;
         readonly startSha: string;
         readonly worktree: string;
+        /** The attempt resolves a merge conflict (`startSha` is then the green commit merged in). */
+        readonly resolving?: ConflictHandBack;
       }
     | { readonly type: 'agent-output'; readonly streamId: string; readonly text: string }
     | {
@@ -309,8 +331,10 @@ export type RunEvent = EventBase &
         readonly context: string;
         /** `speculation`: the agent time and cost of the discarded attempt. */
         readonly wasted?: { readonly agentMs: number; readonly costUsd: number };
-        /** True when the next attempt starts over from the integration tip (after a conflict). */
+        /** True when the next attempt starts over from the integration tip (a discarded speculation). */
         readonly fresh?: boolean;
+        /** `conflict`: the conflict is handed back to the agent (see `StreamState.resolveConflict`). */
+        readonly handBack?: boolean;
       }
     | {
         readonly type: 'stream-failed';

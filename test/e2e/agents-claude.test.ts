@@ -209,6 +209,123 @@ describe('maestro run --agent claude (real Claude Code against a stand-in API)',
     fixture.verifyCheckout();
   });
 
+  it('hands a merge conflict back to the agent: its Claude session is resumed, the conflict resolved and merged', async () => {
+    const plan = [
+      '# Conflict plan',
+      '',
+      '## Phase 1: Left',
+      '',
+      'Files:',
+      '- `left.py` (create)',
+      '',
+      '## Phase 2: Right',
+      '',
+      'Depends on: none',
+      '',
+      'Files:',
+      '- `right.py` (create)',
+      '',
+    ].join('\n');
+    const conflictAsk = 'resolve these conflicts, keep both intents';
+    // Both agents also write shared.py (so `--ownership warn`); s2's first answer waits until s1 has
+    // merged (read from the run's journal), so s2's merge conflicts on shared.py.
+    const { fixture, api, env } = await claudeFixture(plan, (fx) => async (_n, request) => {
+      const messages = messagesOf(request);
+      const prompts = messages.filter((m) => m.role === 'user' && textOf(m).trim() !== '');
+      const task = parsePrompt(prompts.map(textOf).join('\n'));
+      if (task === null) return { kind: 'message', content: [{ type: 'text', text: 'ok' }] };
+      const latest = prompts.at(-1);
+      // Replies already given to the latest prompt (the task, or the conflict handed back).
+      const steps = messages
+        .slice(latest === undefined ? 0 : messages.lastIndexOf(latest))
+        .filter((m) => m.role === 'assistant').length;
+      const worktree = worktreeOf(fx().repo, task.streamId);
+      if (latest !== undefined && textOf(latest).includes(conflictAsk)) {
+        if (steps === 0) return writeReply(path.join(worktree, 'shared.py'), 'left = 1\nright = 2\n');
+        return { kind: 'message', content: [{ type: 'text', text: 'Resolved shared.py.' }], usage };
+      }
+      if (task.streamId === 's2' && steps === 0) {
+        const journal = path.join(latestRunDir(fx().repo), 'events.jsonl');
+        while (!readFileSync(journal, 'utf8').includes('"type":"stream-merged","streamId":"s1"'))
+          await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const side = task.streamId === 's1' ? 'left = 1\n' : 'right = 2\n';
+      if (steps === 0)
+        return writeReply(
+          path.join(worktree, task.files[0] ?? 'x.py'),
+          contentFor(task.files[0] ?? '', task.streamId),
+        );
+      if (steps === 1) return writeReply(path.join(worktree, 'shared.py'), side);
+      return { kind: 'message', content: [{ type: 'text', text: `Stream ${task.streamId} done.` }], usage };
+    });
+    const result = await maestro(
+      fixture,
+      ['run', 'plan.md', '--agent', 'claude', '--yes', '--ownership', 'warn'],
+      env,
+    );
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stdout).toMatch(/merge conflict in shared\.py/);
+    expect(result.stdout).toContain(
+      's2: retrying (attempt 2): merge conflict in shared.py; handing it back to the agent',
+    );
+    // The resolution continued s2's own session: the request carries its first attempt's conversation.
+    const resolving = api.requests.filter((r) => {
+      const last = messagesOf(r)
+        .filter((m) => m.role === 'user' && textOf(m).trim() !== '')
+        .at(-1);
+      return last !== undefined && textOf(last).includes(conflictAsk);
+    });
+    expect(resolving.length).toBeGreaterThan(0);
+    const history = JSON.stringify(messagesOf(resolving[0] as RecordedRequest));
+    expect(history).toContain('You work on stream s2');
+    expect(history).toContain('right = 2');
+    expect(history).toContain('left = 1'); // the other side, shown in the conflict prompt
+    const runDir = latestRunDir(fixture.repo);
+    const agentArgs = readFileSync(path.join(runDir, 'streams', 's2', 'agent.log'), 'utf8');
+    expect(agentArgs).toContain('"session_id"');
+    // Resolved and merged: both sides on the integration branch, no marker.
+    const state = readState(fixture.repo) as ReturnType<typeof readState> & {
+      streams: Record<
+        string,
+        {
+          conflictRetries: number;
+          sessionId: string;
+          resolutionUsage: { inputTokens: number; outputTokens: number } | null;
+          firstAttemptUsage: { inputTokens: number; outputTokens: number } | null;
+        }
+      >;
+    };
+    expect(state.status).toBe('completed');
+    expect(state.streams['s2']?.status).toBe('merged');
+    expect(state.streams['s2']?.conflictRetries).toBe(1);
+    expect(gitSync(fixture.repo, ['show', `${state.integrationBranch}:shared.py`])).toBe(
+      'left = 1\nright = 2',
+    );
+    expect(gitSync(fixture.repo, ['show', `${state.integrationBranch}:right.py`])).toBe(
+      contentFor('right.py', 's2').trimEnd(),
+    );
+    // Tokens: the resolution cost less than the stream's first, full attempt (what a re-run would spend).
+    // Claude Code's totals after --resume count the whole session; the resolution is charged its own share.
+    const results = agentLogEvents(fixture.repo, 's2').filter((e) => e['type'] === 'result');
+    expect(results).toHaveLength(2);
+    const [firstCost, sessionCost] = results.map((e) => e['total_cost_usd'] as number);
+    expect(state.costUsd).toBeCloseTo(
+      (sessionCost ?? 0) + (state.streams['s1'] as unknown as { usage: { costUsd: number } }).usage.costUsd,
+      10,
+    );
+    expect(firstCost).toBeLessThan(sessionCost ?? 0);
+    const resolution = state.streams['s2']?.resolutionUsage;
+    const first = state.streams['s2']?.firstAttemptUsage;
+    expect(resolution?.inputTokens).toBeGreaterThan(0);
+    expect(resolution?.inputTokens).toBeLessThan(first?.inputTokens ?? 0);
+    const report = readFileSync(path.join(runDir, 'REPORT.md'), 'utf8');
+    expect(report).toContain('Merge conflicts handed back to the agent that made them');
+    expect(report).toMatch(
+      /\| s2 \| 1 \| [\d.]+k in \/ [\d.]+ out, \$[\d.]+ \| [\d.]+k in \/ [\d.]+k? out, \$[\d.]+ \| merged \|/,
+    );
+    fixture.verifyCheckout();
+  });
+
   it('stops at the run budget (resumable), then completes when resumed with a higher budget', async () => {
     const plan = [
       '# Budget plan',

@@ -26,6 +26,11 @@ export interface AgentBehaviour {
   readonly touchOnEnd?: string;
   /** Commit its own work with git before exiting. */
   readonly commit?: boolean;
+  /**
+   * When handed a merge conflict (the prompt asks to resolve it): `keep-both` removes the marker lines
+   * of every conflicted file, keeping both sides' lines; `leave` changes nothing. Writes no other file.
+   */
+  readonly onConflict?: 'keep-both' | 'leave';
 }
 
 const script = String.raw`
@@ -56,6 +61,15 @@ if (b.hugeOutputMiB) {
   for (let i = 0; i < b.hugeOutputMiB * 1024; i++) { if (!process.stdout.write(line)) await new Promise((r) => process.stdout.once('drain', r)); }
 }
 if (b.crash) { log('crash'); process.kill(process.pid, 'SIGKILL'); }
+if (b.onConflict && prompt.includes('resolve these conflicts, keep both intents')) {
+  const conflicted = execFileSync('git', ['diff', '--name-only', '--diff-filter=U'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  if (b.onConflict === 'keep-both')
+    for (const f of conflicted) writeFileSync(f, readFileSync(f, 'utf8').split('\n').filter((l) => !/^(<{7}|={7}|>{7})( |$)/.test(l)).join('\n'));
+  writeFileSync(process.env.MAESTRO_REPORT_FILE, 'REPORT from ' + id + ': resolved ' + conflicted.join(', ') + '\n');
+  console.log('resolved ' + id);
+  log('end');
+  process.exit(0);
+}
 const retry = prompt.includes('## This is a retry');
 const files = (retry && b.writeOnRetry) ? b.writeOnRetry : (b.write ?? Object.fromEntries(process.env.MAESTRO_FILES.split('\n').filter((f) => f && !/[*?[{]/.test(f)).map((f) => [f, '// ' + id + '\n'])));
 for (const [f, content] of Object.entries(files)) { mkdirSync(path.dirname(f), { recursive: true }); writeFileSync(f, content); }

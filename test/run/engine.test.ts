@@ -213,7 +213,7 @@ describe('run engine failures', () => {
     verify();
   });
 
-  it('reports a merge conflict with its paths and retries from the new tip', async () => {
+  it('reports a merge conflict with its paths and hands it back to the agent', async () => {
     const { repo, agent, hooks, events, verify } = setup({
       a: { write: { 'shared.txt': 'from a\n' }, sleepMs: 50 },
       b: { write: { 'shared.txt': 'from b\n' }, sleepMs: 400 },

@@ -103,8 +103,9 @@ describe('retry state survives resume', () => {
   it('does not grant a second conflict retry after resume', async () => {
     const f = fixture();
     await runUntilConflictRetry(f, 'cr1');
-    // On resume, b starts over from the tip; c's change to shared.txt merges while b works, so b's merge
-    // conflicts again. It already had its conflict retry, so it fails instead of retrying.
+    // On resume, b's conflict is handed back to its agent (rebuilt from the journal); c's change to
+    // shared.txt merges while b resolves, so b's merge conflicts again. It already had its conflict
+    // retry, so it fails instead of retrying.
     f.agent.setBehaviour({
       b: { write: { 'shared.txt': 'from b again\n' }, waitForFile: f.mark('c-merged') },
       c: { write: { 'shared.txt': 'from c\n' }, waitForFile: f.mark('c-go') },
@@ -119,6 +120,10 @@ describe('retry state survives resume', () => {
     const second = await resumeRun(f.repo, 'cr1', { executor: f.executor, bus });
     expect(events.filter((e) => e.type === 'merge-conflict').map((e) => e.streamId)).toEqual(['b']);
     expect(events.some((e) => e.type === 'stream-retry')).toBe(false);
+    expect(f.agent.prompts('b')[1]).toContain('resolve these conflicts, keep both intents');
+    expect(events.find((e) => e.type === 'stream-started' && e.streamId === 'b')).toMatchObject({
+      resolving: { paths: ['shared.txt'] },
+    });
     expect(second.state.streams['b']).toMatchObject({
       status: 'failed',
       conflictRetries: 1,

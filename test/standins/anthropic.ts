@@ -21,8 +21,11 @@ export type AnthropicReply =
   | { readonly kind: 'error'; readonly status: number; readonly message: string }
   | { readonly kind: 'hang' };
 
-/** Picks the reply to the `n`-th (0-based) messages request. */
-export type AnthropicScript = (n: number, request: RecordedRequest) => AnthropicReply;
+/** Picks the reply to the `n`-th (0-based) messages request (a promise holds the answer back until it settles). */
+export type AnthropicScript = (
+  n: number,
+  request: RecordedRequest,
+) => AnthropicReply | Promise<AnthropicReply>;
 
 const DEFAULT_USAGE = { input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 };
 
@@ -31,7 +34,7 @@ export async function startAnthropicStandin(
   script: AnthropicScript,
 ): Promise<Standin & { turns: () => number }> {
   let turns = 0;
-  const standin = await startServer((request, res) => {
+  const standin = await startServer(async (request, res) => {
     if (
       request.method !== 'POST' ||
       !request.url.startsWith('/v1/messages') ||
@@ -40,8 +43,9 @@ export async function startAnthropicStandin(
       sendJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: 'not here' } });
       return;
     }
-    const reply = script(turns++, request);
-    answer(res, reply, turns, request);
+    const n = turns++;
+    const reply = await script(n, request);
+    answer(res, reply, n + 1, request);
   });
   return { ...standin, turns: () => turns };
 }
