@@ -203,7 +203,10 @@ function totals(
 ): RunTotals {
   const agentMs = streams.reduce((sum, s) => sum + s.agentMs, 0);
   const makespanMs = between(startedAt, endedAt);
-  const fixes = streams.flatMap((s) => s.criticalFixes);
+  // Count fixes, not stream/fix pairs: a fix given to several streams is addressed once one of them did.
+  const addressedById = new Map<string, boolean>();
+  for (const f of streams.flatMap((s) => s.criticalFixes))
+    addressedById.set(f.id, (addressedById.get(f.id) ?? false) || isAddressed(f.coverage));
   return {
     streams: streams.length,
     counts: countStatuses(streams),
@@ -213,7 +216,10 @@ function totals(
     usage: sumUsage(streams.map((s) => s.usage)),
     retries: streams.reduce((sum, s) => sum + s.retries, 0),
     ownershipViolations: streams.reduce((sum, s) => sum + s.ownershipViolations.length, 0),
-    criticalFixes: { total: fixes.length, addressed: fixes.filter((f) => isAddressed(f.coverage)).length },
+    criticalFixes: {
+      total: addressedById.size,
+      addressed: [...addressedById.values()].filter((addressed) => addressed).length,
+    },
   };
 }
 

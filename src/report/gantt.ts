@@ -62,15 +62,40 @@ function bar(scale: Scale, stream: StreamReport, row: number): string {
   ].join('');
 }
 
+/** Tick steps a reader counts in: sub-second steps for short runs, then seconds, minutes and hours. */
+const tickSteps = [
+  100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000,
+  1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+];
+/** At most this many intervals on the axis. */
+const maxTicks = 6;
+
+/**
+ * The axis ticks for a run of `spanMs`: multiples of the smallest round step that needs at most six
+ * intervals, so labels are distinct and evenly spaced ("+0s +1s +2s", never "+0s +0s +1s +1s").
+ */
+export function axisTicks(spanMs: number): { readonly offsetMs: number; readonly label: string }[] {
+  const step =
+    tickSteps.find((candidate) => spanMs / candidate <= maxTicks) ??
+    Math.ceil(spanMs / maxTicks / 86_400_000) * 86_400_000;
+  const ticks: { offsetMs: number; label: string }[] = [];
+  for (let offsetMs = 0; offsetMs <= spanMs; offsetMs += step) {
+    const label = step < 1000 ? `${(offsetMs / 1000).toFixed(1)}s` : formatDuration(offsetMs);
+    ticks.push({ offsetMs, label: `+${label}` });
+  }
+  return ticks;
+}
+
 function axis(scale: Scale, height: number): string {
-  const ticks = 6;
+  const plot = width - labelWidth - rightPad;
   const parts: string[] = [];
-  for (let i = 0; i <= ticks; i += 1) {
-    const offset = (scale.span * i) / ticks;
-    const tx = labelWidth + ((width - labelWidth - rightPad) * i) / ticks;
+  for (const tick of axisTicks(scale.span)) {
+    const tx = labelWidth + (tick.offsetMs / scale.span) * plot;
+    // A label at the right edge would be cut off if centred on its tick.
+    const anchor = tx > width - rightPad - 20 ? 'end' : 'middle';
     parts.push(
       `<line class="tick" x1="${px(tx)}" y1="${axisHeight - 4}" x2="${px(tx)}" y2="${px(height)}"/>`,
-      `<text class="tick-label" x="${px(tx)}" y="${axisHeight - 10}" text-anchor="${i === ticks ? 'end' : 'middle'}">+${esc(formatDuration(offset))}</text>`,
+      `<text class="tick-label" x="${px(tx)}" y="${axisHeight - 10}" text-anchor="${anchor}">${esc(tick.label)}</text>`,
     );
   }
   return parts.join('');

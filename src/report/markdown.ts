@@ -114,7 +114,7 @@ export function renderMarkdown(report: RunReport, options: RenderOptions = {}): 
         [
           [
             'Wall time',
-            `${e.estimatedMinutes.dynamic.toFixed(0)} min (dag) · ${e.estimatedMinutes.waves.toFixed(0)} min (waves) · ${e.estimatedMinutes.sequential.toFixed(0)} min (sequential)`,
+            `${e.estimatedMinutes.dynamic.toFixed(0)} min (dynamic) · ${e.estimatedMinutes.waves.toFixed(0)} min (waves) · ${e.estimatedMinutes.sequential.toFixed(0)} min (sequential)`,
             e.actualMinutes === null ? '–' : `${e.actualMinutes.toFixed(1)} min`,
           ],
           ['Cost', formatUsd(e.estimatedCostUsd), formatUsd(e.actualCostUsd)],

@@ -150,6 +150,7 @@ export interface RunTotals {
   readonly usage: UsageTotals;
   readonly retries: number;
   readonly ownershipViolations: number;
+  /** Distinct critical fixes given to streams, and those at least one of their streams addressed. */
   readonly criticalFixes: { readonly total: number; readonly addressed: number };
 }
 

@@ -323,6 +323,22 @@ describe('npm run demo', () => {
 });
 
 describe('small pieces', () => {
+  it('run prints each plan error once, with its location once', async () => {
+    const root = tempRoot();
+    const repo = path.join(root, 'repo');
+    initRepo(repo);
+    writeFileSync(
+      path.join(repo, 'plan.md'),
+      '# P\n\n## Phase 1: A\n\nDepends on: Phase 9\n\nFiles: `a.txt`\n\n## Phase 2: B\n\nFiles: `../x.txt`\n',
+    );
+    const r = await runCli(['run', 'plan.md', '--agent', 'demo', '--yes'], repo);
+    expect(r.code).toBe(1);
+    const plan = path.join(repo, 'plan.md');
+    expect(r.stderr).toContain(`\n${plan}:5: dependency on unknown Phase 9`);
+    expect(r.stderr).toContain(`\n${plan}:11: "../x.txt" is outside the repository`);
+    expect(r.stderr).not.toMatch(/(\S+:\d+: )\1/);
+  });
+
   it('maestro init docs/plan.md creates the folder', async () => {
     const root = tempRoot();
     const r = await runCli(['init', 'docs/plan.md'], root);

@@ -55,7 +55,9 @@ describe('buildRunReport', () => {
     expect(streamById('s2').criticalFixes[0]?.coverage).toBe('covered');
     expect(streamById('s3').criticalFixes[0]?.coverage).toBe('not-mentioned');
     expect(streamById('s5').criticalFixes[0]?.coverage).toBe('no-report');
-    expect(report.totals.criticalFixes).toEqual({ total: 5, addressed: 2 });
+    // Fixes, not stream/fix pairs: C1 is given to s1 and s6 and counts once.
+    expect(streamById('s6').criticalFixes.map((f) => f.id)).toEqual(['C1']);
+    expect(report.totals.criticalFixes).toEqual({ total: 4, addressed: 2 });
   });
 
   it('records validation results, retries and usage summed over attempts', () => {

@@ -55,7 +55,7 @@ describe('maestro report', () => {
     const report = JSON.parse(result.stdout) as RunReport;
     expect(report.streams).toHaveLength(7);
     expect(report.streams[0]?.completionReport).toBe('streams/s1/MIGRATION_COMPLETE.md');
-    expect(report.totals.criticalFixes).toEqual({ total: 5, addressed: 2 });
+    expect(report.totals.criticalFixes).toEqual({ total: 4, addressed: 2 });
   });
 
   it('writes a self-contained HTML file with --out', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRunReport } from '../../src/report/build.js';
+import { axisTicks } from '../../src/report/gantt.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
@@ -18,7 +19,9 @@ describe('renderMarkdown', () => {
     expect(md).toContain('## Waves');
     expect(md).toContain('Out-of-scope changes (failed the stream): `src/api/routes.ts`');
     expect(md).toContain('Validation failed: `npm test` (exit 1)');
-    expect(md).toContain('Critical fixes addressed: 2/5');
+    expect(md).toContain('Critical fixes addressed: 2/4');
+    // Named as analyze and analyze --json name them (estimate.minutes.dynamic).
+    expect(md).toMatch(/\d+ min \(dynamic\) · \d+ min \(waves\) · \d+ min \(sequential\)/);
   });
 
   it('has one table row per stream, with pipes in titles escaped', () => {
@@ -59,5 +62,37 @@ describe('renderHtml', () => {
   it('escapes plan text', () => {
     expect(html).toContain('Pipeline &lt;batch&gt;');
     expect(html).not.toContain('Pipeline <batch>');
+  });
+});
+
+describe('the timeline axis', () => {
+  const labels = (spanMs: number) => axisTicks(spanMs).map((t) => t.label);
+
+  it('labels ticks at round, distinct steps whatever the run length', () => {
+    expect(labels(5000)).toEqual(['+0s', '+1s', '+2s', '+3s', '+4s', '+5s']);
+    expect(labels(2400)).toEqual(['+0.0s', '+0.5s', '+1.0s', '+1.5s', '+2.0s']);
+    expect(labels(59_000)).toEqual(['+0s', '+10s', '+20s', '+30s', '+40s', '+50s']);
+    expect(labels(7 * 60_000)).toEqual(['+0s', '+2m 00s', '+4m 00s', '+6m 00s']);
+    expect(labels(3 * 3_600_000)).toEqual([
+      '+0s',
+      '+30m 00s',
+      '+1h 00m',
+      '+1h 30m',
+      '+2h 00m',
+      '+2h 30m',
+      '+3h 00m',
+    ]);
+    for (const span of [1, 450, 1234, 5999, 61_000, 86_400_000 * 3]) {
+      const ticks = axisTicks(span);
+      expect(new Set(ticks.map((t) => t.label)).size, String(span)).toBe(ticks.length);
+      expect(ticks.length).toBeLessThanOrEqual(7);
+      expect(ticks.every((t) => t.offsetMs <= span)).toBe(true);
+    }
+  });
+
+  it('draws the fixture run with distinct labels', () => {
+    const drawn = [...renderHtml(report).matchAll(/class="tick-label"[^>]*>([^<]+)</g)].map((m) => m[1]);
+    expect(drawn.length).toBeGreaterThan(2);
+    expect(new Set(drawn).size).toBe(drawn.length);
   });
 });

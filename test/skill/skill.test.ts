@@ -49,6 +49,27 @@ describe('skill/SKILL.md', () => {
     expect(body).toMatch(/## When not to use this/);
     expect(body).toMatch(/approval/i);
   });
+
+  it("names the estimate's keys as analyze --json spells them", async () => {
+    const line = (await read('skill/SKILL.md')).split('\n').find((l) => l.includes('**estimate**')) ?? '';
+    const named = [...line.matchAll(/`(\w+)`/g)].map((m) => m[1]).filter((k) => k !== 'estimate');
+    const cli = new URL('dist/cli.js', root).pathname;
+    const plan = new URL('examples/small-plan.md', root).pathname;
+    const { stdout } = await exec(process.execPath, [cli, 'analyze', plan, '--json']);
+    const estimate = (JSON.parse(stdout) as { estimate: Record<string, unknown> & { minutes: object } })
+      .estimate;
+    const keys = [...Object.keys(estimate), ...Object.keys(estimate.minutes)];
+    expect(named).toEqual([
+      'costUsd',
+      'inputTokens',
+      'outputTokens',
+      'minutes',
+      'dynamic',
+      'waves',
+      'sequential',
+    ]);
+    for (const key of named) expect(keys, key).toContain(key);
+  });
 });
 
 describe('Claude Code plugin layout', () => {

@@ -47,9 +47,8 @@ async function analysePlanFile(
   const analysis = await loadAnalysis(planPath, { repo, ...choices });
   const errors = planErrors(analysis);
   if (errors.length > 0) {
-    const lines = errors.map(
-      (d) => `${d.file ?? planPath}${d.line === undefined ? '' : `:${String(d.line)}`}: ${d.message}`,
-    );
+    // Diagnostics carry their location (`plan.md:5: …`) in the message already.
+    const lines = errors.map((d) => d.message);
     throw new CliError(
       `the plan has errors; fix them before running:\n${lines.join('\n')}`,
       ExitCode.failure,
