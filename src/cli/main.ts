@@ -70,7 +70,7 @@ function outcomeExitCode(outcome: CommandOutcome | null): number {
 
 /** The exit code of the engine's expected failures: a run held by another process is a failure, the rest usage. */
 function runErrorExitCode(code: RunErrorCode): number {
-  return code === 'locked' ? ExitCode.failure : ExitCode.usage;
+  return code === 'locked' || code === 'baseline-failed' ? ExitCode.failure : ExitCode.usage;
 }
 
 /** Runs the CLI and returns the exit code; the only place that maps outcomes and errors to exit codes. */

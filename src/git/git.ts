@@ -214,6 +214,17 @@ export async function addWorktreeAt(
   await serialWorktreeOp(() => git(repo, ['worktree', 'add', '--quiet', flag, branch, dir, sha]), priority);
 }
 
+/** Adds a worktree at `dir` with `sha` checked out on a detached HEAD. */
+export async function addDetachedWorktree(
+  repo: string,
+  dir: string,
+  sha: string,
+  priority: Priority = 0,
+): Promise<void> {
+  await mkdir(path.dirname(dir), { recursive: true });
+  await serialWorktreeOp(() => git(repo, ['worktree', 'add', '--quiet', '--detach', dir, sha]), priority);
+}
+
 /** Removes a worktree (with any changes in it) and prunes stale worktree records. */
 export async function removeWorktree(repo: string, dir: string): Promise<void> {
   await serialWorktreeOp(async () => {

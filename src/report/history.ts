@@ -248,6 +248,11 @@ export function streamHistories(
       case 'budget-exceeded':
       case 'note':
       case 'safety-finding':
+      case 'ports-reserved':
+      case 'setup-started':
+      case 'setup-finished':
+      case 'baseline':
+      case 'worktree-restored':
         break;
       default:
         unreachable(event);

@@ -9,19 +9,20 @@ import path from 'node:path';
 import type { AgentActivity, AgentOutcome, AgentTask } from '../agents/types.js';
 import {
   addWorktree,
-  addWorktreeAt,
   changedPaths,
   commitAll,
   GitError,
   listWorktrees,
-  moveWorktree,
   pruneWorktrees,
-  setBranch,
   startMergeInWorktree,
   syncWorktree,
 } from '../git/git.js';
 import type { Priority } from '../util/priority-lock.js';
 import { outOfScopePaths } from './ownership.js';
+import { portOf } from './ports.js';
+import type { SetupSpec } from './setup-detect.js';
+import { ensureSetup, recordedSetupKey, setupKey, worktreeEnv, type SetupResult } from './setup.js';
+import type { WorktreeSlots } from './slots.js';
 
 /** What to run: one attempt of a stream, from a commit. */
 export interface AttemptJob {
@@ -31,8 +32,13 @@ export interface AttemptJob {
   readonly attempt: number;
   /** The stream's branch; it ends on the attempt's commit. */
   readonly branch: string;
-  /** The worktree the agent works in (`task.cwd`). */
-  readonly worktree: string;
+  /**
+   * Where this machine's worktrees of the run live: a local executor runs the attempt in a recycled
+   * slot under it (`slots.ts`) and says which in `onStarted`.
+   */
+  readonly worktreeRoot: string;
+  /** What gets each worktree ready before the agent starts. */
+  readonly setup: AttemptSetup;
   /**
    * The commit the attempt starts from. A fresh attempt points the branch there (a validated commit
    * of the integration branch); a continued one (`continueBranch`) keeps the branch and its work, and
@@ -60,10 +66,34 @@ export interface AttemptJob {
   readonly ownedPaths: readonly string[];
 }
 
+/** A worktree's environment: its setup, and where its port block starts. */
+export interface AttemptSetup {
+  readonly spec: SetupSpec;
+  /** The user's checkout (`MAESTRO_ROOT`; `.worktreeinclude` files are copied from there). */
+  readonly root: string;
+  /** `.worktreeinclude` matches, listed once per run. */
+  readonly included: readonly string[];
+  /** The run's port block: slot n's `MAESTRO_PORT` is `portOf(portBase, n)`. */
+  readonly portBase: number;
+}
+
+/** Where an attempt runs: its worktree and the first port of its block (`MAESTRO_PORT`). */
+export interface AttemptPlace {
+  readonly worktree: string;
+  readonly port: number;
+}
+
 /** What the engine hears while an attempt runs. */
 export interface AttemptCallbacks {
-  /** The worktree is ready and the agent is about to start. */
-  onStarted(): void;
+  /**
+   * The worktree is checked out (`where`: which one, when the executor knows); setup, if any, and
+   * then the agent come next.
+   */
+  onStarted(where?: AttemptPlace): void;
+  /** The setup commands start in the worktree (they run only when its setup files changed). */
+  onSetupStarted?(commands: readonly string[], worktree: string): void;
+  /** The setup commands ended. */
+  onSetupEnded?(result: SetupResult): void;
   onActivity(activity: AgentActivity): void;
   /**
    * The agent ended, before anything is committed. False discards its work (the run is stopping):
@@ -75,6 +105,11 @@ export interface AttemptCallbacks {
 /** How an attempt ended: without a commit (the agent failed, or its work was discarded), or committed. */
 export type AttemptResult =
   | { readonly kind: 'not-committed'; readonly outcome: AgentOutcome; readonly durationMs: number }
+  | {
+      /** The worktree's setup failed (or was stopped): the agent did not run. */
+      readonly kind: 'setup-failed';
+      readonly setup: Extract<SetupResult, { ok: false }>;
+    }
   | {
       readonly kind: 'committed';
       readonly outcome: Extract<AgentOutcome, { ok: true }>;
@@ -123,95 +158,80 @@ export async function ensureWorktree(repo: string, dir: string, branch: string):
 }
 
 /**
- * A repository's stream worktrees on this machine, with checkouts made ahead of time: made while a
- * stream's dependencies still run, so that starting it only has to bring the files up to the new
- * integration tip (`git reset --hard`, in proportion to what changed) instead of checking out the
- * whole repository on the critical path.
- */
-export class StreamWorktrees {
-  /** By worktree directory (unique to a run and stream): true when the checkout was made. */
-  readonly #prewarmed = new Map<string, Promise<boolean>>();
-
-  /** Checks out `branch` at `sha` in `worktree` in the background; a failure only means no head start. */
-  prewarm(repo: string, worktree: string, branch: string, sha: string, priority: Priority): void {
-    this.#prewarmed.set(
-      worktree,
-      exists(worktree).then(async (present) => {
-        if (present) return false;
-        try {
-          await addWorktreeAt(repo, worktree, branch, sha, 'reset', priority);
-          return true;
-        } catch {
-          return false;
-        }
-      }),
-    );
-  }
-
-  /** Waits for checkouts still in progress (they never reject): no git process may outlive a run. */
-  async settle(): Promise<void> {
-    await Promise.all(this.#prewarmed.values());
-  }
-
-  /**
-   * Makes `worktree` a clean checkout of `branch`; with `freshFrom`, first points the branch there
-   * (a fresh start from the integration tip) instead of continuing it.
-   */
-  async prepare(
-    repo: string,
-    worktree: string,
-    branch: string,
-    freshFrom: string | null,
-    priority: Priority,
-  ): Promise<void> {
-    const prewarmed = this.#prewarmed.get(worktree);
-    if (freshFrom !== null && prewarmed !== undefined) {
-      this.#prewarmed.delete(worktree);
-      // Checked out ahead of time and untouched since: move its branch and files to `freshFrom`.
-      if (await prewarmed) {
-        await moveWorktree(worktree, freshFrom);
-        return;
-      }
-    }
-    if (freshFrom === null || (await exists(worktree))) {
-      if (freshFrom !== null) await setBranch(repo, branch, freshFrom);
-      await ensureWorktree(repo, worktree, branch);
-      return;
-    }
-    // The usual case: branch and worktree in one git call. A stale registration (its directory deleted
-    // by hand) makes it fail without changing anything; the slow path prunes it.
-    try {
-      await addWorktreeAt(repo, worktree, branch, freshFrom, 'reset', priority);
-    } catch {
-      await setBranch(repo, branch, freshFrom);
-      await ensureWorktree(repo, worktree, branch);
-    }
-  }
-}
-
-/**
- * Runs one attempt on this machine: prepares the worktree (with `worktrees`' head start, if any),
- * runs the agent with `runAgent`, commits its work and reports the ownership facts.
+ * Runs one attempt on this machine: takes a recycled worktree slot, points it at the attempt's
+ * branch, gets it ready (`.worktreeinclude`, setup when its setup files changed), runs the agent with
+ * `runAgent`, commits its work and reports the ownership facts.
  */
 export async function runAttempt(
   job: AttemptJob,
-  worktrees: StreamWorktrees,
+  slots: WorktreeSlots,
   runAgent: AgentRunner,
   signal: AbortSignal,
   callbacks: AttemptCallbacks,
 ): Promise<AttemptResult> {
-  const [task] = await Promise.all([
-    job.task,
-    worktrees.prepare(
-      job.repo,
-      job.worktree,
-      job.branch,
-      job.continueBranch ? null : job.startSha,
-      job.priority,
-    ),
-  ]);
-  if (job.mergeFrom !== undefined) await startMergeInWorktree(job.worktree, job.mergeFrom, job.identity);
-  callbacks.onStarted();
+  const { spec } = job.setup;
+  // A slot whose setup already matches the attempt's commit saves a setup run.
+  const wanted =
+    spec.commands.length === 0 || job.continueBranch
+      ? null
+      : setupKey(spec, job.repo, job.startSha).catch(() => null);
+  const slot = await slots.acquire(job.worktreeRoot, async (s) => {
+    const key = await wanted;
+    return key !== null && (await recordedSetupKey(s.dir)) === key;
+  });
+  try {
+    const [task] = await Promise.all([
+      job.task,
+      slots.prepare(job.repo, slot, job.branch, job.continueBranch ? null : job.startSha, job.priority),
+    ]);
+    // A conflict handed back: the green commit merged in, markers left for the agent to resolve.
+    if (job.mergeFrom !== undefined) await startMergeInWorktree(slot.dir, job.mergeFrom, job.identity);
+    const place = { worktree: slot.dir, port: portOf(job.setup.portBase, slot.index) };
+    const env = worktreeEnv({
+      root: job.setup.root,
+      worktree: slot.dir,
+      streamId: job.streamId,
+      port: place.port,
+    });
+    callbacks.onStarted(place);
+    const setup = await ensureSetup(
+      spec,
+      {
+        root: job.setup.root,
+        worktree: slot.dir,
+        streamId: job.streamId,
+        port: place.port,
+        logFile: job.logFile,
+        timeoutMs: job.timeoutMs,
+        signal,
+        included: job.setup.included,
+      },
+      () => callbacks.onSetupStarted?.(spec.commands, slot.dir),
+    );
+    if (setup.ran) callbacks.onSetupEnded?.(setup);
+    if (!setup.ok) return { kind: 'setup-failed', setup };
+    return await runAgentAndCommit(
+      job,
+      { ...task, cwd: slot.dir, env: { ...task.env, ...env } },
+      slot.dir,
+      runAgent,
+      signal,
+      callbacks,
+    );
+  } finally {
+    await slots.release(job.worktreeRoot, slot);
+  }
+}
+
+/** Runs the agent in a ready worktree and commits what it did. */
+async function runAgentAndCommit(
+  job: AttemptJob,
+  task: AgentTask,
+  worktree: string,
+  runAgent: AgentRunner,
+  signal: AbortSignal,
+  callbacks: AttemptCallbacks,
+): Promise<AttemptResult> {
   const started = performance.now();
   const outcome = await runAgent(
     task,
@@ -225,7 +245,7 @@ export async function runAttempt(
   const durationMs = Math.round(performance.now() - started);
   if (!callbacks.onAgentEnded(outcome, durationMs) || !outcome.ok)
     return { kind: 'not-committed', outcome, durationMs };
-  const commit = await commitAll(job.worktree, job.commitMessage, {
+  const commit = await commitAll(worktree, job.commitMessage, {
     identity: job.identity,
     changedSince: job.startSha,
   });

@@ -26,9 +26,11 @@ import {
 } from '../git/git.js';
 import { checkoutChanges, snapshotCheckout, type CheckoutSnapshot } from '../git/snapshot.js';
 import { redactDeep } from '../util/redact.js';
+import { failureExcerpt } from './validate.js';
 import { RunError } from './errors.js';
 import { streamsToRetry } from './retry.js';
 import { EventBus } from './events.js';
+import type { AttemptSetup } from './attempt.js';
 import type { StreamExecutor } from './executor.js';
 import {
   Journal,
@@ -41,9 +43,11 @@ import {
   type RunPaths,
 } from './journal.js';
 import { acquireLock, type LockOwner } from './lock.js';
+import { baselineCommands, baselineMessage, GateEnv, integrationLogFile } from './gate-env.js';
 import { gateCommands, MergeQueue, type MergeReview, type ReviewDecision } from './merge-queue.js';
 import { killProcessesUnder } from './orphans.js';
 import { outOfScopePaths } from './ownership.js';
+import { findFreePortBlock, portSpan } from './ports.js';
 import {
   assembleConflictPrompt,
   assemblePrompt,
@@ -52,6 +56,7 @@ import {
   type DependencyReport,
 } from './prompt.js';
 import { conflictSides } from './conflict.js';
+import { listIncludedFiles } from './worktree-include.js';
 import {
   currentWave,
   dependantsOf,
@@ -185,6 +190,8 @@ export async function startRun(
       streamIds: analysis.streams.map((s) => s.id),
     });
     engine.checkOutIntegration();
+    await engine.reservePorts();
+    await engine.baseline();
     return await engine.execute();
   } finally {
     lock.release();
@@ -251,6 +258,7 @@ export async function resumeRun(
       await writeFile(loaded.paths.options, `${JSON.stringify(options, null, 2)}\n`);
     const engine = new RunEngine(repo, runId, loaded.paths, loaded.analysis, options, hooks, loaded.state);
     engine.emit({ type: 'run-resumed', runId });
+    await engine.reservePorts();
     for (const id of selection?.streamIds ?? [])
       engine.emit({
         type: 'stream-reset',
@@ -324,6 +332,10 @@ class RunEngine {
   readonly #lastAttempt = new Map<string, { agentMs: number; costUsd: number }>();
   /** Resolves the scheduling loop's current wait early (see `#wake`). */
   #wakeLoop: (() => void) | null = null;
+  /** Setup, gates and clean-up in the integration worktree. */
+  readonly #gateEnv: GateEnv;
+  /** `.worktreeinclude` matches in the user's checkout, listed once per process. */
+  #included: Promise<string[]> | null = null;
 
   constructor(
     readonly repo: string,
@@ -361,7 +373,20 @@ class RunEngine {
     );
     this.#urgency = new Map(ranked.map((id, i) => [id, i]));
     this.#byUrgency = ranked.map((id) => byId.get(id)).filter((s) => s !== undefined);
+    this.#gateEnv = new GateEnv({
+      repo,
+      worktree: paths.integrationWorktree,
+      logFile: integrationLogFile(paths.dir),
+      spec: options.setup,
+      timeoutMs: options.timeoutMs,
+      signal: this.#agents.signal,
+      portBase: () => this.state?.portBase ?? null,
+      emit: (input) => {
+        this.emit(input);
+      },
+    });
     this.#queue = new MergeQueue({
+      gateEnv: this.#gateEnv,
       repo,
       paths,
       analysis,
@@ -453,6 +478,73 @@ class RunEngine {
   #commitIdentity(): Promise<readonly string[]> {
     this.#identity ??= commitIdentityArgs(this.repo);
     return this.#identity;
+  }
+
+  /**
+   * Reserves the run's block of loopback ports (the journaled one again on resume, if still free):
+   * one block of `portSpan` ports per worktree slot, the integration worktree's and `--max-parallel`
+   * streams'.
+   */
+  async reservePorts(): Promise<void> {
+    const previous = this.#run.portBase;
+    const base = await findFreePortBlock((this.options.maxParallel + 1) * portSpan, previous);
+    if (base !== previous) this.emit({ type: 'ports-reserved', base, span: portSpan });
+  }
+
+  /**
+   * The baseline: before any agent starts, the run-wide validation commands run once on the base
+   * commit, in the integration worktree after its setup. When they fail there, no agent could pass
+   * them: the run ends (failed, with the output) before anything is spent. `--skip-baseline` skips it.
+   */
+  async baseline(): Promise<void> {
+    const commands = baselineCommands(
+      this.options.validate,
+      this.analysis.plan.validation.map((v) => v.command),
+    );
+    if (this.options.baseline !== true || commands.length === 0) return;
+    await this.#queue.sync();
+    const sha = this.#run.baseSha;
+    this.emit({ type: 'baseline', phase: 'started', sha, commands });
+    // Ctrl-C reaches the baseline's commands as it reaches agents (`execute` then sees the abort).
+    const stop = () => {
+      this.#interrupted = true;
+      this.#agents.abort('abort');
+    };
+    this.hooks.signal?.addEventListener('abort', stop, { once: true });
+    let result;
+    try {
+      result = await this.#gateEnv.run(commands);
+    } finally {
+      this.hooks.signal?.removeEventListener('abort', stop);
+    }
+    if (result.ok) {
+      this.emit({ type: 'baseline', phase: 'passed', sha, commands });
+      return;
+    }
+    if (this.#stopping()) return;
+    this.emit({
+      type: 'baseline',
+      phase: 'failed',
+      sha,
+      commands,
+      command: result.command,
+      exitCode: result.exitCode,
+      output: failureExcerpt(result.output),
+    });
+    this.emit({ type: 'run-finished', status: 'failed' });
+    this.#journal.close();
+    throw new RunError('baseline-failed', baselineMessage(result, this.#run.baseSha));
+  }
+
+  /** What gets a stream worktree ready: the run's setup, `.worktreeinclude` files and port block. */
+  async #attemptSetup(): Promise<AttemptSetup> {
+    this.#included ??= listIncludedFiles(this.repo).catch(() => []);
+    return {
+      spec: this.options.setup ?? { commands: [], source: 'none', detectedFrom: [], tools: [], teardown: [] },
+      root: this.repo,
+      included: await this.#included,
+      portBase: this.#run.portBase ?? 0,
+    };
   }
 
   /**
@@ -1050,7 +1142,6 @@ class RunEngine {
     const st = this.#run.streams[id];
     if (!st) return false;
     const branch = streamBranchName(this.runId, id);
-    const worktree = this.paths.streamWorktree(id);
     // Start from the last validated commit, not the tip: while another stream's gate runs, the tip holds
     // work that may yet be rejected and reset away, and a branch built on it would bring it back. With
     // `--speculate`, a stream whose dependency is in a batch still being gated starts from the tip
@@ -1144,7 +1235,8 @@ class RunEngine {
       prompt,
       promptFile,
       reportFile,
-      cwd: worktree,
+      // The executor runs the agent in a worktree of its choosing (a recycled slot under this root).
+      cwd: this.paths.worktrees,
       validationCommands: gateCommands(this.analysis, this.options, stream),
       ...(this.options.streamBudgetUsd === undefined ? {} : { budgetUsd: this.options.streamBudgetUsd }),
       ...(resumeSessionId === undefined ? {} : { resumeSessionId }),
@@ -1200,7 +1292,8 @@ class RunEngine {
         streamId: id,
         attempt,
         branch,
-        worktree,
+        worktreeRoot: this.paths.worktrees,
+        setup: await this.#attemptSetup(),
         startSha,
         continueBranch: continuesBranch,
         ...(handBack === null ? {} : { mergeFrom: handBack.onto }),
@@ -1216,23 +1309,58 @@ class RunEngine {
       },
       this.#agents.signal,
       {
-        onStarted: () => {
+        onStarted: (where) => {
           this.emit({
             type: 'stream-started',
             streamId: id,
             attempt,
             branch,
             startSha,
-            worktree,
+            worktree: where?.worktree ?? this.paths.worktrees,
             ...(handBack === null
               ? {}
               : { resolving: { onto: handBack.onto, paths: handBack.conflicts.map((c) => c.path) } }),
+            ...(where === undefined ? {} : { port: where.port }),
+          });
+        },
+        onSetupStarted: (commands, worktree) => {
+          this.emit({
+            type: 'setup-started',
+            streamId: id,
+            worktree,
+            commands: [...commands],
+          });
+        },
+        onSetupEnded: (setup) => {
+          this.emit({
+            type: 'setup-finished',
+            streamId: id,
+            ok: setup.ok,
+            durationMs: setup.durationMs,
+            ...(setup.ok
+              ? {}
+              : { command: setup.command, exitCode: setup.exitCode, output: failureExcerpt(setup.output) }),
           });
         },
         onActivity,
         onAgentEnded,
       },
     );
+    if (result.kind === 'setup-failed') {
+      if (this.#stopping()) {
+        this.emit({ type: 'stream-interrupted', streamId: id, reason: 'run interrupted during setup' });
+        return false;
+      }
+      // Not the agent's fault, and it would fail the same way again: no retry.
+      const { command, exitCode, output } = result.setup;
+      this.#onStreamFailed(
+        id,
+        'setup',
+        `setup \`${command}\` exited ${String(exitCode)} in its worktree (the agent did not run):\n${failureExcerpt(output)}`,
+        { command, exitCode, output: failureExcerpt(output) },
+      );
+      return false;
+    }
     if (!ended.kept) {
       this.emit({
         type: 'stream-interrupted',

@@ -6,13 +6,8 @@ import type { EnvPolicy } from '../agents/env.js';
 import { runAgent } from '../agents/process.js';
 import type { AgentBackend } from '../agents/types.js';
 import type { Priority } from '../util/priority-lock.js';
-import {
-  runAttempt,
-  StreamWorktrees,
-  type AttemptCallbacks,
-  type AttemptJob,
-  type AttemptResult,
-} from './attempt.js';
+import { runAttempt, type AttemptCallbacks, type AttemptJob, type AttemptResult } from './attempt.js';
+import { WorktreeSlots } from './slots.js';
 
 /** Runs stream attempts somewhere: from the job's start commit to the attempt's commit; never rejects for expected failures. */
 export interface StreamExecutor {
@@ -33,9 +28,12 @@ export interface StreamExecutor {
   bindJournal?(note: (message: string) => void): void;
 }
 
-/** Runs attempts in local worktrees, with agents as local child processes (own process group; killed as a group). */
+/**
+ * Runs attempts in local worktrees, recycled between streams (`slots.ts`), with agents as local child
+ * processes (own process group; killed as a group).
+ */
 export class LocalExecutor implements StreamExecutor {
-  readonly #worktrees = new StreamWorktrees();
+  readonly #slots = new WorktreeSlots();
 
   constructor(
     private readonly backend: AgentBackend,
@@ -47,7 +45,7 @@ export class LocalExecutor implements StreamExecutor {
   run(job: AttemptJob, signal: AbortSignal, callbacks: AttemptCallbacks): Promise<AttemptResult> {
     return runAttempt(
       job,
-      this.#worktrees,
+      this.#slots,
       (task, logFile, limits, agentSignal, onActivity) =>
         runAgent(this.backend, task, {
           timeoutMs: limits.timeoutMs,
@@ -61,13 +59,5 @@ export class LocalExecutor implements StreamExecutor {
       signal,
       callbacks,
     );
-  }
-
-  prepareAhead(repo: string, worktree: string, branch: string, sha: string, priority: Priority): void {
-    this.#worktrees.prewarm(repo, worktree, branch, sha, priority);
-  }
-
-  settle(): Promise<void> {
-    return this.#worktrees.settle();
   }
 }

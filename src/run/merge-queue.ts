@@ -19,7 +19,8 @@ import { ensureWorktree } from './attempt.js';
 import type { RunPaths } from './journal.js';
 import type { GateFailure as FailedGate, RunEventInput, RunOptions, RunState } from './types.js';
 import { unreachable } from './types.js';
-import { failureExcerpt, runValidation, type ValidationResult } from './validate.js';
+import type { GateEnv } from './gate-env.js';
+import { failureExcerpt, type ValidationResult } from './validate.js';
 
 /** A reviewer's answer before a merge. */
 export type ReviewDecision = 'approve' | 'skip' | 'abort';
@@ -68,6 +69,8 @@ export interface MergeQueueHost {
   readonly reviewMerge: ((review: MergeReview) => Promise<ReviewDecision>) | undefined;
   /** A reviewer aborted the run: stop it, resumable. */
   reviewAborted(streamId: string): void;
+  /** Setup, gate commands and clean-up in the integration worktree. */
+  readonly gateEnv: GateEnv;
 }
 
 /** A committed stream waiting in the queue, and how to tell its runner the outcome. */
@@ -395,10 +398,8 @@ export class MergeQueue {
     if (commands.length > 0) {
       await this.sync();
       this.host.emit({ type: 'validation-started', streamId, streamIds, commands });
-      const gate = await runValidation(commands, this.host.paths.integrationWorktree, {
-        timeoutMs: this.host.options.timeoutMs,
-        signal: this.host.signal,
-      });
+      // Setup first when a merge changed the manifests; the worktree is put back afterwards.
+      const gate = await this.host.gateEnv.run(commands);
       if (!gate.ok) {
         const green = this.host.run().greenSha;
         await this.#reset(green);

@@ -78,6 +78,11 @@ export function assemblePrompt(input: PromptInput): string {
       out.push('');
     }
   }
+  out.push('## Your worktree');
+  out.push(
+    'Other agents work side by side in worktrees of their own. If you start a server (a dev server, a test server, a database), use $MAESTRO_PORT (and the ports just above it, up to $MAESTRO_PORT + 9), never a fixed port.',
+  );
+  out.push('');
   out.push('## When you are done');
   out.push(
     `Leave your changes in the worktree (committing is optional) and write a short completion report to ${input.reportFileHint}: ` +

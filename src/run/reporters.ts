@@ -64,6 +64,27 @@ export function formatEventLine(event: RunEvent): string | null {
       return `${event.streamId ?? 'run'}: ${event.code}: ${event.message}`;
     case 'run-finished':
       return `run finished: ${event.status}`;
+    case 'ports-reserved':
+      return `ports: ${String(event.base)} and up (MAESTRO_PORT; ${String(event.span)} per worktree)`;
+    case 'setup-started':
+      return `${event.streamId ?? 'integration'}: setup: ${event.commands.join(' && ')}`;
+    case 'setup-finished':
+      return event.ok
+        ? `${event.streamId ?? 'integration'}: setup done in ${(event.durationMs / 1000).toFixed(1)}s`
+        : `${event.streamId ?? 'integration'}: setup failed: \`${event.command ?? '?'}\` exited ${String(event.exitCode)}`;
+    case 'baseline':
+      switch (event.phase) {
+        case 'started':
+          return `baseline: ${event.commands.join(' && ')} on the base commit ${shortSha(event.sha)}`;
+        case 'passed':
+          return 'baseline: passed';
+        case 'failed':
+          return `baseline: \`${event.command ?? '?'}\` fails on the base commit ${shortSha(event.sha)} itself (exit ${String(event.exitCode)})`;
+        default:
+          return unreachable(event.phase);
+      }
+    case 'worktree-restored':
+      return `warning: ${event.after} changed ${event.paths.join(', ')} in the integration worktree; put back`;
     default:
       return unreachable(event);
   }

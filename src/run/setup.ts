@@ -5,10 +5,10 @@
  * environment. Expected failures are values; output goes to the stream's log as it arrives.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findOnPath } from '../agents/registry.js';
-import { gitRaw, lsFiles, resolveCommit } from '../git/git.js';
+import { gitRaw, lsFiles, resolveCommit, worktreeGitArgs } from '../git/git.js';
 import { resolveSetup, setupInputFiles, type SetupInputs, type SetupSpec } from './setup-detect.js';
 import { runShell } from './validate.js';
 import { copyIncluded } from './worktree-include.js';
@@ -61,8 +61,7 @@ export async function runSetup(spec: SetupSpec, ctx: SetupContext): Promise<Setu
   await mkdir(path.dirname(ctx.logFile), { recursive: true });
   if (ctx.included.length > 0) {
     const copied = await copyIncluded(ctx.root, ctx.included, ctx.worktree);
-    if (copied.skipped.length > 0)
-      warnings.push(`.worktreeinclude: not copied: ${copied.skipped.join(', ')}`);
+    warnings.push(...skippedWarning(copied.skipped));
   }
   // Appends are chained so chunks land in order without holding the log open.
   let log: Promise<void> = Promise.resolve();
@@ -130,4 +129,77 @@ export async function setupForRun(
   const sha = configured ? null : await resolveCommit(repo, base);
   const trackedPaths = sha === null ? [] : await lsFiles(repo, sha);
   return resolveSetup({ ...inputs, trackedPaths });
+}
+
+/** Where a worktree's setup record lives: in its git admin directory, so it goes when the worktree goes. */
+async function setupMarker(worktree: string): Promise<string> {
+  const args = await worktreeGitArgs(worktree);
+  return path.join(args[1] ?? worktree, 'maestro-setup');
+}
+
+/**
+ * What a setup at commit `sha` depends on: the commands and the commit's setup files. `repo` is the
+ * repository or one of its worktrees (`HEAD`: the worktree's checked-out commit).
+ */
+export async function setupKey(spec: SetupSpec, repo: string, sha = 'HEAD'): Promise<string> {
+  const files = await setupFingerprint(repo, sha);
+  const commands = createHash('sha256').update(spec.commands.join('\0')).digest('hex').slice(0, 16);
+  return `${commands}:${files}`;
+}
+
+/** The `setupKey` of a worktree's last successful setup, or null (none, or the worktree is gone). */
+export async function recordedSetupKey(worktree: string): Promise<string | null> {
+  try {
+    const text = (await readFile(await setupMarker(worktree), 'utf8')).trim();
+    return text === '' ? null : text;
+  } catch {
+    return null;
+  }
+}
+
+/** How `ensureSetup` ended: the setup ran (with its result), or the worktree's setup was already current. */
+export type EnsureSetupResult =
+  | { readonly ran: false; readonly ok: true; readonly warnings: readonly string[] }
+  | ({ readonly ran: true } & SetupResult);
+
+/**
+ * Gets a worktree ready: `.worktreeinclude` files copied in every time (cheap, and an agent may have
+ * changed them), and the setup commands run only when the worktree's manifests, lockfiles or the
+ * commands differ from what its last successful setup ran on (a recycled worktree keeps its ignored
+ * dependency directories, so an unchanged install need not run again). `onStarted` is called just
+ * before the commands run.
+ */
+export async function ensureSetup(
+  spec: SetupSpec,
+  ctx: SetupContext,
+  onStarted: () => void = () => undefined,
+): Promise<EnsureSetupResult> {
+  if (spec.commands.length === 0) {
+    const copied = await copyIncluded(ctx.root, ctx.included, ctx.worktree);
+    return { ran: false, ok: true, warnings: skippedWarning(copied.skipped) };
+  }
+  const [marker, key, last] = await Promise.all([
+    setupMarker(ctx.worktree),
+    setupKey(spec, ctx.worktree),
+    recordedSetupKey(ctx.worktree),
+  ]);
+  if (last === key) {
+    const copied = await copyIncluded(ctx.root, ctx.included, ctx.worktree);
+    return { ran: false, ok: true, warnings: skippedWarning(copied.skipped) };
+  }
+  // Forgotten first: a setup cut short must run again, whatever it left behind.
+  await rm(marker, { force: true });
+  onStarted();
+  const result = await runSetup(spec, ctx);
+  if (result.ok) await writeFile(marker, `${key}\n`);
+  return { ran: true, ...result };
+}
+
+/** Marks a worktree's setup as not done (its dependencies were changed by something other than setup). */
+export async function forgetSetup(worktree: string): Promise<void> {
+  await rm(await setupMarker(worktree), { force: true });
+}
+
+function skippedWarning(skipped: readonly string[]): string[] {
+  return skipped.length === 0 ? [] : [`.worktreeinclude: not copied: ${skipped.join(', ')}`];
 }

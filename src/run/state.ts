@@ -252,6 +252,33 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
       state.status = event.status;
       state.endedAt = event.time;
       break;
+    case 'ports-reserved':
+      state.portBase = event.base;
+      break;
+    case 'setup-started':
+      break;
+    case 'setup-finished': {
+      const setups = state.setups ?? { runs: 0, failed: 0, durationMs: 0 };
+      state.setups = {
+        runs: setups.runs + 1,
+        failed: setups.failed + (event.ok ? 0 : 1),
+        durationMs: setups.durationMs + event.durationMs,
+      };
+      break;
+    }
+    case 'baseline':
+      if (event.phase === 'failed')
+        state.baselineFailure = {
+          command: event.command ?? '',
+          exitCode: event.exitCode ?? null,
+          output: event.output ?? '',
+        };
+      break;
+    case 'worktree-restored':
+      state.notes.push(
+        `warning: ${event.after} changed ${event.paths.join(', ')} in the integration worktree; put back`,
+      );
+      break;
     default:
       return unreachable(event);
   }

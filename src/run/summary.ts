@@ -167,6 +167,9 @@ export function formatSummary(
     lines.push(`  ${fmt(r)}`);
     const s = rows[i];
     if (s?.error) lines.push(`      ${s.error.code}: ${s.error.message.split('\n')[0] ?? ''}`);
+    // A failed setup is the project's, not the agent's: its output says what to fix.
+    if (s?.error?.code === 'setup' && s.error.output !== undefined)
+      for (const l of s.error.output.trimEnd().split('\n').slice(-10)) lines.push(`        ${l}`);
     for (const w of s?.warnings ?? []) lines.push(`      warning: ${w}`);
   }
   const count = (status: string) => rows.filter((s) => s.status === status).length;
@@ -180,6 +183,10 @@ export function formatSummary(
   );
   lines.push(...costLines(state, rows, context));
   lines.push(...mergeQueueLines(state));
+  if (state.setups !== undefined && state.setups.runs > 0)
+    lines.push(
+      `Setup: ran ${String(state.setups.runs)} time${state.setups.runs === 1 ? '' : 's'} in ${duration(state.setups.durationMs)}${state.setups.failed > 0 ? ` (${String(state.setups.failed)} failed)` : ''}; recycled worktrees skipped the rest`,
+    );
   for (const note of state.notes) lines.push(`Note: ${note}`);
   lines.push(`Integration branch: ${state.integrationBranch}`);
   if (context.reportFile != null) lines.push(`Report: ${context.reportFile}`);

@@ -70,7 +70,10 @@ export interface RunOptions {
   readonly mcpConfig?: readonly string[];
   /** Setup and teardown of each worktree (`--setup`, config, plan, or detected); none when absent. */
   readonly setup?: SetupSpec;
-  /** False (`--skip-baseline`): the validation commands are not first run on the base commit. */
+  /**
+   * True: the run-wide validation commands first run once on the base commit, and a failure there
+   * stops the run before any agent starts (the CLI's default; `--skip-baseline` makes it false).
+   */
   readonly baseline?: boolean;
   /**
    * `--redis`: attempts run on workers through this Redis, saved without its password (`display` of
@@ -203,6 +206,12 @@ export interface RunState {
   batches?: readonly BatchRecord[];
   /** `--speculate`: attempts discarded because the batch they started from failed, and what they cost. */
   speculation?: { discarded: number; agentMs: number; costUsd: number };
+  /** The run's port block (see the `ports-reserved` event). */
+  portBase?: number;
+  /** Setup runs so far (stream and integration worktrees) and their total time. */
+  setups?: { runs: number; failed: number; durationMs: number };
+  /** The validation commands failed on the base commit (the run stopped before any agent started). */
+  baselineFailure?: GateFailure | null;
 }
 
 /** Fields every event carries. */
@@ -226,6 +235,51 @@ export type RunEvent = EventBase &
         readonly streamIds: readonly string[];
       }
     | { readonly type: 'run-resumed'; readonly runId: string }
+    | {
+        /**
+         * The run's block of free loopback ports: worktree slot n (0: the integration worktree and its
+         * gates; 1…: stream worktrees) gets `MAESTRO_PORT` = base + n × span, and the span above it.
+         */
+        readonly type: 'ports-reserved';
+        readonly base: number;
+        readonly span: number;
+      }
+    | {
+        /** Setup commands start in a worktree (a stream's, or the integration worktree's: `streamId` null). */
+        readonly type: 'setup-started';
+        readonly streamId: string | null;
+        readonly worktree: string;
+        readonly commands: readonly string[];
+      }
+    | {
+        readonly type: 'setup-finished';
+        readonly streamId: string | null;
+        readonly ok: boolean;
+        readonly durationMs: number;
+        /** The failing command, its exit code (null: stopped or timed out) and an excerpt of its output. */
+        readonly command?: string;
+        readonly exitCode?: number | null;
+        readonly output?: string;
+      }
+    | {
+        /**
+         * The baseline: the run-wide validation commands on the base commit, before any agent starts.
+         * `failed` (with the failing command) stops the run.
+         */
+        readonly type: 'baseline';
+        readonly phase: 'started' | 'passed' | 'failed';
+        readonly sha: string;
+        readonly commands: readonly string[];
+        readonly command?: string;
+        readonly exitCode?: number | null;
+        readonly output?: string;
+      }
+    | {
+        /** A gate or setup changed files of the integration worktree; they were put back. */
+        readonly type: 'worktree-restored';
+        readonly after: string;
+        readonly paths: readonly string[];
+      }
     | { readonly type: 'wave-started'; readonly wave: number; readonly streamIds: readonly string[] }
     | {
         readonly type: 'stream-started';
@@ -236,6 +290,8 @@ export type RunEvent = EventBase &
         readonly worktree: string;
         /** The attempt resolves a merge conflict (`startSha` is then the green commit merged in). */
         readonly resolving?: ConflictHandBack;
+        /** The attempt's `MAESTRO_PORT`, when its executor assigned one. */
+        readonly port?: number;
       }
     | { readonly type: 'agent-output'; readonly streamId: string; readonly text: string }
     | {

@@ -240,7 +240,21 @@ export function applyLiveEvent(model: LiveModel, event: RunEvent): LogLine[] {
     case 'integration-reset':
     case 'batch-gated':
     case 'note':
+    case 'ports-reserved':
       return line('dim');
+    case 'setup-started': {
+      const text = `setup: ${event.commands.join(' && ')}`;
+      if (event.streamId !== null) streamOf(model, event.streamId).activity = text;
+      else for (const s of awaitingGate(model)) s.activity = text;
+      return [];
+    }
+    case 'setup-finished':
+      if (event.streamId !== null) streamOf(model, event.streamId).activity = event.ok ? 'setup done' : null;
+      return event.ok ? [] : line('bad');
+    case 'baseline':
+      return line(event.phase === 'failed' ? 'bad' : 'dim');
+    case 'worktree-restored':
+      return line('warn');
     case 'run-finished':
       model.finished = event.status;
       return [];

@@ -1,11 +1,21 @@
 import type { Command } from '@commander-js/extra-typings';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { deleteBranch, listBranches, listWorktrees, removeWorktree } from '../../git/git.js';
 import { integrationBranchName, loadRun } from '../../run/engine.js';
 import { listRuns } from '../../run/journal.js';
 import { readLockOwner } from '../../run/lock.js';
+import { portOf } from '../../run/ports.js';
+import { runTeardown } from '../../run/setup.js';
 import { CliError } from '../errors.js';
 import { resolveRepo } from '../run-support.js';
+
+/** The `MAESTRO_PORT` a worktree had: `slot-N` the Nth block, the integration worktree the first. */
+function slotPort(base: number | undefined, name: string): number {
+  if (base === undefined) return 0;
+  const slot = /^slot-(\d+)$/.exec(name);
+  return portOf(base, slot === null ? 0 : Number(slot[1]));
+}
 
 /** `maestro clean [RUN]`: remove worktrees and stream branches of finished runs; keep reports. */
 export function registerClean(program: Command): void {
@@ -43,8 +53,23 @@ Examples:
         const finished = ['completed', 'failed', 'aborted'].includes(loaded.state.status);
         if (runArg === undefined && !finished) continue;
         const root = loaded.paths.worktrees;
+        const teardown = loaded.options.setup?.teardown ?? [];
         for (const w of await listWorktrees(repo)) {
-          if (w.path === root || w.path.startsWith(`${root}/`)) await removeWorktree(repo, w.path);
+          if (w.path !== root && !w.path.startsWith(`${root}/`)) continue;
+          if (teardown.length > 0) {
+            const problems = await runTeardown(
+              { teardown },
+              {
+                root: repo,
+                worktree: w.path,
+                streamId: path.basename(w.path),
+                port: slotPort(loaded.state.portBase, path.basename(w.path)),
+                timeoutMs: loaded.options.timeoutMs,
+              },
+            );
+            for (const p of problems) process.stderr.write(`maestro: ${id}: ${p}\n`);
+          }
+          await removeWorktree(repo, w.path);
         }
         await rm(root, { recursive: true, force: true });
         for (const branch of await listBranches(repo, `maestro/${id}--`)) await deleteBranch(repo, branch);
