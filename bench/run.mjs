@@ -3,6 +3,7 @@ import { benchAdversarial } from './adversarial.mjs';
 import { benchAnalyze } from './analyze.mjs';
 import { benchQueue } from './queue.mjs';
 import { benchRun } from './run-engine.mjs';
+import { benchSetup } from './setup.mjs';
 
 const analyzeOk = await benchAnalyze();
 console.log('');
@@ -11,4 +12,6 @@ console.log('');
 const runOk = await benchRun();
 console.log('');
 const queueOk = await benchQueue();
-process.exitCode = analyzeOk && adversarialOk && runOk && queueOk ? 0 : 1;
+console.log('');
+const setupOk = await benchSetup();
+process.exitCode = analyzeOk && adversarialOk && runOk && queueOk && setupOk ? 0 : 1;

@@ -255,7 +255,11 @@ describe('maestro run (built CLI)', () => {
     });
     const gateLog = path.join(path.dirname(f.plan), 'gates.log');
     const gate = `echo run >> '${gateLog}'; if grep -q bad b.txt 2>/dev/null; then echo "b.txt is bad" >&2; exit 1; fi`;
-    const r = await runCli([...f.runArgs, '--schedule', 'waves', '--validate', gate], f.repo);
+    // --skip-baseline: the gate log counts merge gates only.
+    const r = await runCli(
+      [...f.runArgs, '--schedule', 'waves', '--validate', gate, '--skip-baseline'],
+      f.repo,
+    );
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const st = await status(f.repo);
     expect(Object.values(st.streams).map((s) => s.status)).toEqual(['merged', 'merged', 'merged', 'merged']);
@@ -407,7 +411,8 @@ describe('maestro run (built CLI)', () => {
     const gateOpen = path.join(f.agent.dir, 'gate-open');
     // The gate blocks until the test opens it, after touching a marker (no sleeps needed to time the kill).
     const validate = `touch '${marker}'; while [ ! -f '${gateOpen}' ]; do sleep 0.05; done`;
-    const cli = startCli([...f.runArgs, '--validate', validate], f.repo);
+    // --skip-baseline: the blocking gate is meant for the merge, not for the base commit.
+    const cli = startCli([...f.runArgs, '--validate', validate, '--skip-baseline'], f.repo);
     await cli.waitFor(/validating/);
     cli.child.kill('SIGKILL');
     await cli.exited;
