@@ -110,6 +110,8 @@ describe('merge queue: kill -9 during a batch gate and during a bisection, then 
       agent.command,
       '--validate',
       `sh '${gate}'`,
+      // The gate's handshakes count merge gates: none for the base commit.
+      '--skip-baseline',
       '--max-parallel',
       '10',
       '--yes',
