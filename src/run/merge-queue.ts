@@ -710,6 +710,17 @@ export class MergeQueue {
     this.#batchGated(ids, result.landed, [...result.culprits.keys()], 1 + result.gateRuns);
   }
 
+  /** The suspects that changed a file the gate's output names (a path, not part of a longer one). */
+  #namedIn(output: string, suspects: readonly string[]): string[] {
+    const run = this.host.run();
+    const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return suspects.filter((id) =>
+      (run.streams[id]?.changedFiles ?? []).some((file) =>
+        new RegExp(`(?:^|[^\\w./-])${escape(file)}(?![\\w/-]|\\.\\w)`, 'm').test(output),
+      ),
+    );
+  }
+
   /**
    * Finds the streams that break the gate among `suspects`, which together failed it (`failure`) on
    * the last green commit; the branch is back there. Binary search: merge the first half and gate it;
@@ -745,9 +756,29 @@ export class MergeQueue {
       const single = merged.length === 1 ? (merged[0] ?? null) : null;
       return { merged, outcome: await this.#runGate(single, merged, this.#commandsOf(merged)) };
     };
+    // We know what each suspect changed: when the failing output names the files of only some of them,
+    // gate all the others first. If that passes, they land at once and the named ones are the only
+    // suspects left (one gate run instead of log₂(batch)); if it fails, it is an ordinary first half.
+    const named = this.#namedIn(failure.output, suspects);
+    if (named.length > 0 && named.length < suspects.length) {
+      const others = suspects.filter((id) => !named.includes(id));
+      const { merged, outcome } = await tryGroup(others);
+      if (outcome.ok) {
+        landed.push(...merged);
+        current = named;
+      } else if (outcome.stopped) {
+        return { landed, culprits, byMerge, unsettled: [...suspects], gateRuns };
+      } else {
+        this.backToCommitted(merged);
+        current = merged;
+        waiting = named;
+        lastFailure = outcome.gate;
+      }
+    }
     for (;;) {
       if (this.#stopping())
         return { landed, culprits, byMerge, unsettled: [...current, ...waiting], gateRuns };
+      if (current.length === 0) break;
       if (current.length === 1) {
         const [culprit] = current;
         if (culprit !== undefined) culprits.set(culprit, lastFailure);

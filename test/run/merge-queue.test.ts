@@ -119,15 +119,17 @@ describe('merge queue', () => {
     // Slots limit running agents only.
     expect(maxOverlap(agent.timeline())).toBeLessThanOrEqual(10);
 
-    // The batch of 27 was gated once, then bisected: at most ceil(log2 27) + 2 = 7 gate runs.
+    // The batch of 27 was gated once, then searched: the gate's output names s5.txt, which only the
+    // culprit changed, so the other 26 were gated (and landed) together next: 2 gate runs. Every
+    // failing batch took at most log2(batch) + 1 gate runs.
     const batches = st.batches ?? [];
     const big = batches.find((b) => b.streamIds.length === 27);
     expect(big, JSON.stringify(batches)).toBeDefined();
     expect(big?.culprits).toEqual([culprit]);
     expect(big?.landed).toHaveLength(26);
-    expect(big?.gateRuns).toBeLessThanOrEqual(7);
+    expect(big?.gateRuns).toBe(2);
     for (const b of batches) {
-      const bound = b.culprits.length === 0 ? 1 : Math.ceil(Math.log2(b.streamIds.length)) + 2;
+      const bound = b.culprits.length === 0 ? 1 : Math.log2(b.streamIds.length) + 1;
       expect(b.gateRuns, JSON.stringify(b)).toBeLessThanOrEqual(bound);
     }
     // The --json events say it too, and the gate log agrees with the journal.
@@ -143,6 +145,45 @@ describe('merge queue', () => {
     expect(report).toMatch(/\| 27 +\| \d+ +\| 26 +\| s5/);
     // 30 streams, far fewer gate runs than per-merge gating's 30 (plus the retry's).
     expect(readFileSync(gateLog, 'utf8').trim().split('\n').length).toBeLessThan(14);
+  });
+
+  it('bisects a batch whose gate output names no file: innocent streams land, within ceil(log2 batch) + 2 gate runs', async () => {
+    const tmp = makeTempDir();
+    cleanups.push(tmp.cleanup);
+    const repo = path.join(tmp.dir, 'repo');
+    initRepo(repo);
+    const runId = 'mq3';
+    const journal = runPaths(repo, runId).journal;
+    const firstGate = path.join(tmp.dir, 'first-gate');
+    const ids = Array.from({ length: 8 }, (_, i) => `t${String(i + 1)}`);
+    const culprit = 't6';
+    const agent = installStandInAgent(tmp.dir, {
+      '*': { waitForFile: firstGate },
+      first: { waitForFile: tmp.dir },
+      [culprit]: { waitForFile: firstGate, write: { 't6.txt': 'BAD\n' } },
+    });
+    // As above, but the failing gate says nothing a stream could be matched by: a plain bisection.
+    const gate = [
+      `if [ ! -f '${firstGate}' ]; then touch '${firstGate}'; while [ "$(grep -c '"type":"stream-committed"' '${journal}')" -lt 9 ]; do sleep 0.05; done; fi`,
+      `if grep -q BAD *.txt 2>/dev/null; then exit 1; fi`,
+    ].join('; ');
+    const analysis = makeAnalysis(
+      [{ id: 'first', files: ['first.txt'] }, ...ids.map((id) => ({ id, files: [`${id}.txt`] }))],
+      { validation: [gate] },
+    );
+    const hooks = { executor: new LocalExecutor(commandBackend(agent.command), 500), bus: new EventBus() };
+    const result = await startRun(repo, analysis, options({ retries: 0 }), hooks, runId);
+    const st = result.state;
+    expect(st.streams[culprit]?.status).toBe('failed');
+    for (const id of ['first', ...ids.filter((id) => id !== culprit)])
+      expect(st.streams[id]?.status, id).toBe('merged');
+    const batch = (st.batches ?? []).find((b) => b.streamIds.length === 8);
+    expect(batch?.culprits).toEqual([culprit]);
+    expect(batch?.landed).toHaveLength(7);
+    // The lower bound for a search that lands only validated trees: 1 + log2(8) + 1 in the worst case.
+    expect(batch?.gateRuns).toBeLessThanOrEqual(Math.ceil(Math.log2(8)) + 2);
+    expect(mergeCounts(repo, st.integrationBranch)[culprit]).toBeUndefined();
+    for (const id of ids.filter((id) => id !== culprit)) expect(agent.prompts(id), id).toHaveLength(1);
   });
 
   it('--speculate: a dependant starts from a batch under test, and is discarded and redone when it fails', async () => {
