@@ -7,6 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { shellQuote } from '../util/shell.js';
+import { CHECKED_WRITE_TOOLS, type WriteScope } from './claude-hook.js';
 import { maestroEnv } from './command.js';
 import { arr, bool, clip, isObject, num, obj, JsonLineReader, str, type JsonObject } from './json.js';
 import {
@@ -83,6 +86,46 @@ export function roleInstructionsFile(task: AgentTask): string {
   return join(dirname(prompt), `${basename(prompt, extname(prompt))}.role.md`);
 }
 
+/** Maestro's PreToolUse hook script, in `dist/` (from `src/`, `dist/agents/` and the bundle in `dist/bin/`). */
+export function claudeHookScript(): string {
+  return fileURLToPath(new URL('../../dist/agents/claude-hook.js', import.meta.url));
+}
+
+/** Where the hook's settings and scope files go: beside the prompt file, in the run directory, never in the worktree. */
+export function claudeHookFiles(task: AgentTask): { settings: string; scope: string } {
+  const dir = dirname(task.promptFile);
+  return { settings: join(dir, 'claude-settings.json'), scope: join(dir, 'write-scope.json') };
+}
+
+/**
+ * The files that make Claude Code refuse writes outside the stream's owned files as they happen: a
+ * settings file for `--settings` whose PreToolUse hook runs Maestro's own script with the current Node,
+ * and the scope file that script reads. Plan text never reaches the hook's command line, only paths Maestro chose.
+ */
+export function claudeWriteGuard(
+  task: AgentTask,
+  owned: readonly string[],
+  hookScript: string = claudeHookScript(),
+): { settingsFile: string; files: { path: string; content: string }[] } {
+  const { settings, scope } = claudeHookFiles(task);
+  const writeScope: WriteScope = { worktree: task.cwd, owned, alsoAllowed: [task.reportFile] };
+  const command = [process.execPath, hookScript, scope].map(shellQuote).join(' ');
+  const hooks = {
+    hooks: {
+      PreToolUse: [
+        { matcher: CHECKED_WRITE_TOOLS.join('|'), hooks: [{ type: 'command', command, timeout: 60 }] },
+      ],
+    },
+  };
+  return {
+    settingsFile: settings,
+    files: [
+      { path: scope, content: `${JSON.stringify(writeScope, null, 2)}\n` },
+      { path: settings, content: `${JSON.stringify(hooks, null, 2)}\n` },
+    ],
+  };
+}
+
 /** The Claude Code backend. */
 export function claudeBackend(options: ClaudeOptions = {}): AgentBackend {
   const executable = options.executable ?? 'claude';
@@ -100,6 +143,11 @@ function claudeSpawnSpec(task: AgentTask, options: ClaudeOptions, executable: st
     const file = roleInstructionsFile(task);
     writeFiles.push({ path: file, content: task.roleInstructions });
     args.push('--append-system-prompt-file', file);
+  }
+  if (task.ownedPaths !== undefined) {
+    const guard = claudeWriteGuard(task, task.ownedPaths);
+    writeFiles.push(...guard.files);
+    args.push('--settings', guard.settingsFile);
   }
   args.push('--permission-mode', options.permissionMode ?? 'acceptEdits');
   args.push('--allowedTools', claudeAllowedTools(task, options).join(','));
@@ -165,7 +213,10 @@ export class ClaudeParser implements OutputParser {
         return this.#onAssistant(event);
       case 'result':
         this.#result = event;
-        return [{ kind: 'usage', usage: invocationUsage(claudeUsage(event), this.task.resumedUsage) }];
+        return [
+          { kind: 'usage', usage: invocationUsage(claudeUsage(event), this.task.resumedUsage) },
+          ...this.#deniedCalls(event),
+        ];
       default:
         this.#retriesSinceProgress = 0;
         return [];
@@ -219,6 +270,16 @@ export class ClaudeParser implements OutputParser {
       }
     }
     return activities;
+  }
+
+  /** A warning per tool call that was refused (by Maestro's write hook or a permission rule). */
+  #deniedCalls(result: JsonObject): readonly AgentActivity[] {
+    return arr(result, 'permission_denials').flatMap((denial) => {
+      const input = obj(denial, 'tool_input');
+      const path = str(input, 'file_path') ?? str(input, 'notebook_path');
+      const what = path === undefined ? '' : ` ${this.#relative(path)}`;
+      return this.#warn(`claude was refused ${str(denial, 'tool_name') ?? 'a tool'}${what}`);
+    });
   }
 
   #relative(path: string): string {

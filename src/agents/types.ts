@@ -36,6 +36,11 @@ export interface AgentTask {
   readonly resumedUsage?: Usage;
   /** Extra environment for the agent process. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Paths and globs the agent may change (its files and implied lockfiles). When set, a backend that can
+   * refuses writes outside them as they happen (Claude Code: a PreToolUse hook); unset with `--ownership warn`.
+   */
+  readonly ownedPaths?: readonly string[];
 }
 
 /** Token usage, as reported by the agent or priced by Maestro. */

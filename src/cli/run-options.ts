@@ -19,6 +19,7 @@ import type { AgentBackend } from '../agents/types.js';
 import type { MaestroConfig } from '../config/schema.js';
 import type { SetupSpec } from '../run/setup-detect.js';
 import type { RunOptions, ScheduleMode } from '../run/types.js';
+import { shellQuote } from '../util/shell.js';
 import { CliError } from './errors.js';
 import type { LoadAnalysisOptions } from './load-analysis.js';
 
@@ -169,11 +170,6 @@ function shellWordAt(command: string, from: number): { word: string; start: numb
   let end = start;
   while (end < command.length && !/[\s;|&<>()]/.test(command.charAt(end))) end += 1;
   return { word: command.slice(start, end), start, end };
-}
-
-/** `text` as one single-quoted shell word. */
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /**

@@ -1223,6 +1223,11 @@ class RunEngine {
     };
     const promptFile = path.join(dir, 'prompt.md');
     const role = this.analysis.roles[stream.role];
+    // Lockfiles go with their manifests (`npm install --save x` rewrites both).
+    const ownedPaths = [
+      ...stream.files.map((f) => f.path),
+      ...(stream.impliedFiles ?? []).map((f) => f.path),
+    ];
     // The prompt files are written while git prepares the worktree (often queued behind other streams').
     const task = writePrompt().then((prompt): AgentTask => ({
       runId: this.runId,
@@ -1241,6 +1246,8 @@ class RunEngine {
       ...(this.options.streamBudgetUsd === undefined ? {} : { budgetUsd: this.options.streamBudgetUsd }),
       ...(resumeSessionId === undefined ? {} : { resumeSessionId }),
       ...(resumeSessionId === undefined || st.sessionUsage == null ? {} : { resumedUsage: st.sessionUsage }),
+      // Writes outside them are refused as they happen where the backend can (Claude's PreToolUse hook).
+      ...(this.options.ownership === 'fail' ? { ownedPaths } : {}),
       env: {},
     }));
     let outputs = 0;
@@ -1304,8 +1311,7 @@ class RunEngine {
         stallMs: this.options.stallMs,
         commitMessage: `maestro(${id}): ${stream.title}`,
         identity: await this.#commitIdentity(),
-        // Lockfiles go with their manifests (`npm install --save x` rewrites both).
-        ownedPaths: [...stream.files.map((f) => f.path), ...(stream.impliedFiles ?? []).map((f) => f.path)],
+        ownedPaths,
       },
       this.#agents.signal,
       {
