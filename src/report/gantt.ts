@@ -3,7 +3,9 @@ import { esc, px } from './escape.js';
 import { formatDuration } from './format.js';
 import type { RunReport, StreamReport, TimelineSegment } from './types.js';
 
-const width = 1100;
+/** The timeline's width in pixels: the report's design width. */
+export const ganttWidth = 1100;
+const width = ganttWidth;
 const labelWidth = 260;
 const rightPad = 24;
 const rowHeight = 26;

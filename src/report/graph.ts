@@ -55,6 +55,11 @@ function edgePath(from: Placed, to: Placed): string {
   return `M${px(x1)},${px(y1)} C${px(x1 + bend)},${px(y1)} ${px(x2 - bend)},${px(y2)} ${px(x2)},${px(y2)}`;
 }
 
+/** Width in pixels of the graph `renderGraph` draws: one column per wave. */
+export function graphWidth(report: RunReport): number {
+  return margin * 2 + Math.max(1, columns(report).length) * (nodeWidth + columnGap) - columnGap;
+}
+
 /** The dependency graph as an inline `<svg>` element, layered by wave. */
 export function renderGraph(report: RunReport): string {
   const cols = columns(report);
@@ -69,7 +74,7 @@ export function renderGraph(report: RunReport): string {
     });
   });
   const tallest = Math.max(0, ...cols.map((column) => column.length));
-  const width = margin * 2 + Math.max(1, cols.length) * (nodeWidth + columnGap) - columnGap;
+  const width = graphWidth(report);
   const height = margin * 2 + headerHeight + tallest * (nodeHeight + rowGap);
   const critical = new Set(report.criticalPath);
   const headers = cols.map((column, c) => {

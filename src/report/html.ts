@@ -13,8 +13,8 @@ import {
   formatUsd,
   joinLink,
 } from './format.js';
-import { renderGantt } from './gantt.js';
-import { renderGraph } from './graph.js';
+import { ganttWidth, renderGantt } from './gantt.js';
+import { graphWidth, renderGraph } from './graph.js';
 import type { RenderOptions } from './markdown.js';
 import { failureExcerpt } from '../run/validate.js';
 import type { RunReport, StreamReport } from './types.js';
@@ -193,7 +193,10 @@ export function renderHtml(report: RunReport, options: RenderOptions = {}): stri
     legend(),
     `<div class="scroll">${renderGantt(report)}</div>`,
     '<h2>Dependency graph</h2>',
-    `<p class="sub">Columns are waves; dashed edges were added because streams share a file; thick borders mark the critical path.</p>`,
+    `<p class="sub">Columns are waves; dashed edges were added because streams share a file; thick borders mark the critical path.${
+      // Wider than the timeline (the page's design width): say that the box scrolls, where browsers hide scroll bars.
+      graphWidth(report) > ganttWidth ? ` Scroll sideways for the later waves.` : ''
+    }</p>`,
     `<div class="scroll">${renderGraph(report)}</div>`,
     '<h2>Streams</h2>',
     table(
