@@ -20,6 +20,9 @@ export const packageCacheEnv: Readonly<Record<string, string>> = {
   npm_config_update_notifier: 'false',
   PIP_CACHE_DIR: path.join(tmpdir(), 'maestro-test-pip-cache'),
   PIP_DISABLE_PIP_VERSION_CHECK: '1',
+  // One retry, not pip's five with backoff: where only a mirror answers (an extra index), each
+  // install otherwise waits ~40 s on the unreachable default index before using the mirror.
+  PIP_RETRIES: '1',
 };
 
 function run(cwd: string, command: string, args: readonly string[]): string {
