@@ -62,6 +62,12 @@ class GateOutput implements OutputParser {
   }
 }
 
+function userEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  return env;
+}
+
 /** Runs one command; resolves with its exit code (null when it was stopped or could not start) and output. */
 export async function runShell(
   command: string,
@@ -86,7 +92,17 @@ export async function runShell(
     env: {},
   };
   const child = new AgentProcess(
-    { command, args: [], env: options.env ?? {}, stdin: null, shell: true, cwd },
+    // The user's own commands keep the user's environment (a setup's `npm ci` may need NPM_TOKEN for a
+    // private registry); only agents get the filtered one (`agents/env.ts`).
+    {
+      command,
+      args: [],
+      env: { ...userEnvironment(), ...options.env },
+      replaceEnv: true,
+      stdin: null,
+      shell: true,
+      cwd,
+    },
     task,
     output,
     {

@@ -97,18 +97,20 @@ describe('before any agent starts', () => {
     expect(existsSync(path.join(p.repo, '.maestro', 'runs'))).toBe(false);
   });
 
-  it('teardown runs in each worktree clean removes, with its MAESTRO_ variables', async () => {
+  it('setup keeps the user environment (a registry token); teardown runs in each worktree clean removes', async () => {
     const p = project();
     const log = path.join(p.dir, 'teardown.log');
     const r = await runCli(
       [
         ...p.args,
+        // Agents never see NPM_TOKEN; the user's own setup (npm ci from a private registry) needs it.
         '--setup',
-        'true',
+        'test "$NPM_TOKEN" = tok-for-the-registry',
         '--teardown',
         `echo "$MAESTRO_STREAM_ID $MAESTRO_WORKTREE $MAESTRO_PORT" >> '${log}'`,
       ],
       p.repo,
+      { NPM_TOKEN: 'tok-for-the-registry' },
     );
     expect(r.code, r.stderr).toBe(0);
     const worktrees = new Set(
