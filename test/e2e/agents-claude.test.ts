@@ -108,7 +108,7 @@ interface AnalysisJson {
   streams: { id: string; role: string; model: string; files: { path: string }[] }[];
 }
 
-describe('maestro run --agent claude (real Claude Code against a stand-in API)', () => {
+describe('maestro run --agent claude (real Claude Code against a stand-in API)', { timeout: 180_000 }, () => {
   it('runs the seed plan: every stream’s files merged, per-stream tokens and cost as the CLI reported them', async () => {
     // Per-role models from the config file: the testing role runs on haiku.
     const { fixture, api, env } = await claudeFixture(seedPlan, writerScript, {
