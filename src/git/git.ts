@@ -5,7 +5,7 @@
  * Written against git 2.39 (`merge-tree --write-tree` needs ≥ 2.38).
  */
 import { execFile } from 'node:child_process';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PriorityLock, type Priority } from '../util/priority-lock.js';
 import { redact } from '../util/redact.js';
@@ -43,14 +43,14 @@ function explainGitFailure(
     const file = lock?.[1] ?? lock?.[2] ?? 'the .lock file named above';
     return {
       code: 'git-locked',
-      advice: `another git process is running in this repository, or one stopped without cleaning up: when none is running, remove ${file} and resume`,
+      advice: `another git process is running in this repository, or one stopped without cleaning up: when none is running, remove ${file}, then run again (\`maestro retry\` runs a failed run's streams, \`maestro resume\` an interrupted run)`,
     };
   }
   if (/hook|declined|rejected/i.test(stderr))
     return {
       code: 'git-hook-refused',
       advice:
-        'a git hook in this repository refused the change; Maestro only updates its own `maestro/*` branches, so let the hook allow refs/heads/maestro/* (or disable it for the run) and resume',
+        "a git hook in this repository refused the change; Maestro only updates its own `maestro/*` branches, so let the hook allow refs/heads/maestro/* (or disable it for the run), then run again (`maestro retry` runs a failed run's streams, `maestro resume` an interrupted run)",
     };
   return { code: 'git-failed', advice: "see git's message above; fix the cause, then resume" };
 }
@@ -298,6 +298,29 @@ export async function worktreeGitArgs(worktree: string): Promise<string[]> {
   return ['--git-dir', absolute, '--work-tree', worktree];
 }
 
+/**
+ * Removes the `index.lock` in a worktree's own git directory. Only for when nothing can hold it: every
+ * process of the attempt that used the worktree has been stopped, so a lock left there is stale (an agent
+ * killed mid-`git add`, or one that made it on purpose) and would make git refuse every command in that
+ * worktree. Returns the removed path, or null when there was none (or the worktree is broken: the
+ * commit that follows says so).
+ */
+export async function removeStaleIndexLock(worktree: string): Promise<string | null> {
+  let gitDir: string | undefined;
+  try {
+    gitDir = (await worktreeGitArgs(worktree))[1];
+  } catch (error) {
+    if (error instanceof GitError) return null;
+    throw error;
+  }
+  if (gitDir === undefined) return null;
+  const lock = path.join(gitDir, 'index.lock');
+  return unlink(lock).then(
+    () => lock,
+    () => null,
+  );
+}
+
 /** True when the worktree has no staged, unstaged or untracked (non-ignored) changes. */
 export async function isClean(worktree: string): Promise<boolean> {
   const out = await git(worktree, ['status', '--porcelain', '-z', '--untracked-files=all']);
@@ -453,8 +476,14 @@ export async function mergeIntoBranch(
     await git(repo, [...ident, 'commit-tree', merged.tree, '-p', ours, '-p', theirs, '-m', message])
   ).trim();
   // Guarded by the old value: if the branch moved since `ours` was read, nothing changes.
-  const r = await gitRaw(repo, ['update-ref', '-m', message, ref, sha, ours]);
-  if (r.exitCode !== 0) return { ok: false, reason: 'moved', message: r.stderr.trim() };
+  const args = ['update-ref', '-m', message, ref, sha, ours];
+  const r = await gitRaw(repo, args);
+  if (r.exitCode !== 0) {
+    // A hook refusing the update, or a lock in the way, is no merge conflict: it fails the same way again.
+    const error = new GitError(args, r.exitCode, r.stderr);
+    if (error.code === 'git-hook-refused' || error.code === 'git-locked') throw error;
+    return { ok: false, reason: 'moved', message: r.stderr.trim() };
+  }
   return { ok: true, sha, alreadyMerged: false };
 }
 

@@ -11,6 +11,7 @@ import {
   addWorktree,
   changedPaths,
   commitAll,
+  removeStaleIndexLock,
   GitError,
   listWorktrees,
   pruneWorktrees,
@@ -104,7 +105,13 @@ export interface AttemptCallbacks {
 
 /** How an attempt ended: without a commit (the agent failed, or its work was discarded), or committed. */
 export type AttemptResult =
-  | { readonly kind: 'not-committed'; readonly outcome: AgentOutcome; readonly durationMs: number }
+  | {
+      readonly kind: 'not-committed';
+      readonly outcome: AgentOutcome;
+      readonly durationMs: number;
+      /** A stale `index.lock` the agent left in its worktree, removed (see `removeStaleIndexLock`). */
+      readonly staleLock?: string;
+    }
   | {
       /** The worktree's setup failed (or was stopped): the agent did not run. */
       readonly kind: 'setup-failed';
@@ -120,6 +127,7 @@ export type AttemptResult =
       readonly changedFiles: readonly string[];
       /** Changed paths the stream does not own. */
       readonly outOfScope: readonly string[];
+      readonly staleLock?: string;
     };
 
 /** Runs the agent of an attempt (a local child process, a worker elsewhere). */
@@ -243,8 +251,12 @@ async function runAgentAndCommit(
     },
   );
   const durationMs = Math.round(performance.now() - started);
+  // runAgent stopped every process of the attempt (its group and all in the worktree): an index.lock
+  // left now is stale, and would make git refuse the commit and every later command in this slot.
+  const staleLock = await removeStaleIndexLock(worktree);
+  const lockFound = staleLock === null ? {} : { staleLock };
   if (!callbacks.onAgentEnded(outcome, durationMs) || !outcome.ok)
-    return { kind: 'not-committed', outcome, durationMs };
+    return { kind: 'not-committed', outcome, durationMs, ...lockFound };
   const commit = await commitAll(worktree, job.commitMessage, {
     identity: job.identity,
     changedSince: job.startSha,
@@ -258,5 +270,6 @@ async function runAgentAndCommit(
     isNew: commit.committed,
     changedFiles: changed,
     outOfScope: outOfScopePaths(changed, job.ownedPaths),
+    ...lockFound,
   };
 }

@@ -1379,6 +1379,13 @@ class RunEngine {
       });
       return false;
     }
+    if (result.staleLock !== undefined)
+      this.emit({
+        type: 'safety-finding',
+        streamId: id,
+        code: 'stale-lock',
+        message: `the agent left ${result.staleLock} behind; no process of the attempt was alive, so Maestro removed it`,
+      });
     const unsafe = await this.#agentAftermath(id, result.outcome, refsBefore);
     if (result.kind === 'not-committed') {
       const { outcome } = result;

@@ -414,11 +414,12 @@ export type RunEvent = EventBase &
         /**
          * Something unsafe a stream's agent did, found after it ended: `tampered-ref` (it moved a
          * Maestro ref; put back), `escaped-worktree` (it changed the user's checkout), `refs-changed`
-         * (branches or tags of the user's repository created, moved or deleted), `left-processes`.
+         * (branches or tags of the user's repository created, moved or deleted), `left-processes`,
+         * `stale-lock` (an `index.lock` left in its worktree, removed once nothing of the attempt ran).
          */
         readonly type: 'safety-finding';
         readonly streamId: string | null;
-        readonly code: 'tampered-ref' | 'escaped-worktree' | 'refs-changed' | 'left-processes';
+        readonly code: 'tampered-ref' | 'escaped-worktree' | 'refs-changed' | 'left-processes' | 'stale-lock';
         readonly message: string;
         readonly paths?: readonly string[];
       }

@@ -4,13 +4,21 @@
  * leaked secrets. Each verifies the user's checkout byte for byte (except, in the escape test, the one
  * file the agent wrote there, which Maestro must report and never touch).
  */
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processesUnder } from '../../src/util/procs.js';
+import {
+  badAgentFixture,
+  ownWork,
+  runStatus,
+  stackTraceLine,
+  type BadAgentFixture,
+  type StatusJson,
+} from '../helpers/bad-agent.js';
 import { runCli, startCli } from '../helpers/cli.js';
-import { planMarkdown, type PhaseSpec } from '../helpers/plan.js';
-import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
+import type { PhaseSpec } from '../helpers/plan.js';
+import { gitSync } from '../helpers/repo.js';
 import { fakeSecrets } from '../helpers/secrets.js';
 
 const cleanups: (() => void)[] = [];
@@ -18,80 +26,9 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-interface Fixture {
-  readonly root: string;
-  readonly repo: string;
-  readonly plan: string;
-  readonly verify: () => void;
-  readonly args: (script: string, ...extra: string[]) => string[];
-  readonly cacheDir: string;
-}
-
-const twoPhases: readonly PhaseSpec[] = [
-  { title: 'Alpha', files: ['a.ts'] },
-  { title: 'Bravo', files: ['b.ts'], deps: [1] },
-];
-
-function fixture(phases: readonly PhaseSpec[] = twoPhases): Fixture {
-  const tmp = makeTempDir('maestro-bad-agent-');
-  cleanups.push(tmp.cleanup);
-  const repo = path.join(tmp.dir, 'repo');
-  initRepo(repo);
-  const plan = path.join(tmp.dir, 'plan.md');
-  writeFileSync(plan, planMarkdown('Safety plan', phases));
-  const verify = dirtyUserCheckout(repo);
-  const cacheDir = path.join(tmp.dir, 'cache');
-  cleanups.push(() => {
-    // Nothing the agents started may still run anywhere in the run's worktrees.
-    expect(processesUnder(cacheDir)).toEqual([]);
-  });
-  return {
-    root: tmp.dir,
-    repo,
-    plan,
-    verify,
-    cacheDir,
-    args: (script, ...extra) => {
-      const file = path.join(tmp.dir, `agent-${String(Math.random()).slice(2)}.sh`);
-      writeFileSync(file, script);
-      return [
-        'run',
-        plan,
-        '--repo',
-        repo,
-        '--agent',
-        'command',
-        '--agent-command',
-        `sh '${file}'`,
-        '--yes',
-        '--retries',
-        '0',
-        ...extra,
-      ];
-    },
-  };
-}
-
-const env = (f: Fixture): Record<string, string> => ({ XDG_CACHE_HOME: f.cacheDir });
-
-interface StatusJson {
-  status: string;
-  integrationBranch: string;
-  streams: Record<
-    string,
-    { status: string; error: { code: string; message: string } | null; warnings: string[] }
-  >;
-}
-
-async function status(f: Fixture): Promise<StatusJson> {
-  const r = await runCli(['status', '--json', '--repo', f.repo], f.repo, env(f));
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as StatusJson;
-}
-
-/** Writes the stream's own file; the stand-in's normal work. */
-const ownWork =
-  'case "$MAESTRO_STREAM_TITLE" in Alpha) echo alpha > a.ts ;; Bravo) echo bravo > b.ts ;; esac\n';
+const fixture = (phases?: readonly PhaseSpec[]): BadAgentFixture => badAgentFixture(cleanups, phases);
+const env = (f: BadAgentFixture): Record<string, string> => f.env;
+const status = runStatus;
 
 describe('misbehaving agents', () => {
   it('rm .git: the stream fails worktree-broken and nothing reaches the user repository', async () => {
@@ -110,7 +47,7 @@ describe('misbehaving agents', () => {
     const st = await runCli(['status', '--json', '--repo', f.repo], f.repo, nested);
     const alpha = Object.values((JSON.parse(st.stdout) as StatusJson).streams)[0];
     expect(alpha?.error?.code).toBe('worktree-broken');
-    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(r.stdout + r.stderr).not.toMatch(stackTraceLine);
     expect(gitSync(f.repo, ['rev-parse', 'main'])).toBe(mainBefore);
     f.verify();
   });
