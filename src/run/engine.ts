@@ -57,13 +57,7 @@ import {
 } from './prompt.js';
 import { conflictSides } from './conflict.js';
 import { listIncludedFiles } from './worktree-include.js';
-import {
-  currentWave,
-  dependantsOf,
-  priorityOrder,
-  streamsToStart,
-  type SchedulerStream,
-} from './scheduler.js';
+import { currentWave, dependantsOf, streamsToStart, type SchedulerStream } from './scheduler.js';
 import { addUsage, applyEvent, replay } from './state.js';
 import type {
   GateFailure,
@@ -305,11 +299,10 @@ class RunEngine {
   readonly #agents = new AbortController();
   /** The integration branch: merges, gates, undo. */
   readonly #queue: MergeQueue;
-  /** Each stream's urgency for the locks: 0 for the stream with the longest chain still ahead of it. */
+  /** Each stream's place in the start order, its urgency for the merge queue and locks (0 = most urgent). */
   readonly #urgency: ReadonlyMap<string, number>;
-  /** The scheduler's streams, most urgent first. */
-  readonly #byUrgency: readonly SchedulerStream[];
   readonly #streams: ReadonlyMap<string, Stream>;
+  /** The scheduler's streams in start order (the analysis's `startOrder`), most urgent first. */
   readonly #schedulerStreams: readonly SchedulerStream[];
   readonly #liveCost = new Map<string, number>();
   #interrupted = false;
@@ -363,16 +356,12 @@ class RunEngine {
         },
       ]),
     );
+    // One ranking for everything: the analysis's start order (critical path first, at --max-parallel),
+    // which decides which ready stream starts and, as urgency (0 = most urgent), who goes first for
+    // the merge queue and worktree locks.
     const order = [...analysis.startOrder.filter((id) => byId.has(id)), ...analysis.streams.map((s) => s.id)];
     this.#schedulerStreams = [...new Set(order)].map((id) => byId.get(id)).filter((s) => s !== undefined);
-    // Streams ranked by the estimated work still ahead of them (their own and their longest chain of
-    // dependants), in schedule order among equals; 0 is the most urgent.
-    const ranked = priorityOrder(
-      this.#schedulerStreams,
-      (id) => this.#streams.get(id)?.estimate.minutes ?? 0,
-    );
-    this.#urgency = new Map(ranked.map((id, i) => [id, i]));
-    this.#byUrgency = ranked.map((id) => byId.get(id)).filter((s) => s !== undefined);
+    this.#urgency = new Map(this.#schedulerStreams.map((s, i) => [s.id, i]));
     this.#gateEnv = new GateEnv({
       repo,
       worktree: paths.integrationWorktree,
@@ -991,7 +980,7 @@ class RunEngine {
     if (prepareAhead === undefined) return;
     let waiting = 0;
     for (const id of this.#prewarmed) if (this.#status(id) === 'pending') waiting += 1;
-    for (const s of this.#byUrgency) {
+    for (const s of this.#schedulerStreams) {
       if (waiting >= this.options.maxParallel) return;
       const st = this.#run.streams[s.id];
       if (st?.status !== 'pending' || st.attempts > 0 || this.#prewarmed.has(s.id)) continue;

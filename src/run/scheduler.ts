@@ -117,36 +117,3 @@ export function dependantsOf(streams: readonly SchedulerStream[], id: string): s
   }
   return [...result];
 }
-
-/** Orders streams critical-path-first: by the longest chain of work that waits on them, then by input order. */
-export function priorityOrder(
-  streams: readonly SchedulerStream[],
-  weight: (id: string) => number,
-  preferred: readonly string[] = [],
-): string[] {
-  const memo = new Map<string, number>();
-  const dependants = new Map<string, string[]>();
-  for (const s of streams) for (const d of s.deps) dependants.set(d, [...(dependants.get(d) ?? []), s.id]);
-  const tail = (id: string, seen: Set<string>): number => {
-    const cached = memo.get(id);
-    if (cached !== undefined) return cached;
-    if (seen.has(id)) return 0;
-    seen.add(id);
-    const down = Math.max(0, ...(dependants.get(id) ?? []).map((d) => tail(d, seen)));
-    const value = weight(id) + down;
-    memo.set(id, value);
-    return value;
-  };
-  const position = new Map<string, number>();
-  preferred.forEach((id, i) => position.set(id, i));
-  streams.forEach((s, i) => {
-    if (!position.has(s.id)) position.set(s.id, preferred.length + i);
-  });
-  return [...streams]
-    .sort(
-      (a, b) =>
-        tail(b.id, new Set()) - tail(a.id, new Set()) ||
-        (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0),
-    )
-    .map((s) => s.id);
-}

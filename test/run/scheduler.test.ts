@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dependantsOf, priorityOrder, streamsToStart, type SchedulerInput } from '../../src/run/scheduler.js';
+import { dependantsOf, streamsToStart, type SchedulerInput } from '../../src/run/scheduler.js';
 import { outOfScopePaths } from '../../src/run/ownership.js';
 import { replay } from '../../src/run/state.js';
 import type { StreamStatus } from '../../src/run/types.js';
@@ -49,13 +49,6 @@ describe('scheduler', () => {
     expect(streamsToStart(input('hybrid', {}))).toEqual(['a', 'd']);
     expect(streamsToStart(input('hybrid', { a: 'merged', d: 'running' }))).toEqual(['b']);
     expect(streamsToStart(input('hybrid', { a: 'running', d: 'merged' }))).toEqual(['e']);
-  });
-
-  it('ranks streams by the work still ahead of them, then by input order (merge and checkout urgency)', () => {
-    expect(priorityOrder(streams, () => 1)).toEqual(['a', 'b', 'c', 'd', 'e']);
-    // d now outweighs the whole a → b → c chain; e ties with c and keeps its input order after it.
-    const weights: Record<string, number> = { a: 1, b: 1, c: 1, d: 5, e: 1 };
-    expect(priorityOrder(streams, (id) => weights[id] ?? 0)).toEqual(['d', 'a', 'b', 'c', 'e']);
   });
 
   it('finds transitive dependants', () => {
