@@ -4,9 +4,9 @@
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { RunError } from './errors.js';
-import { Journal, readJournal, runPaths, writeState } from './journal.js';
+import { appendToIdleRun, readJournal, runPaths } from './journal.js';
 import { acquireLock, readLockOwner } from './lock.js';
-import { applyEvent, replay } from './state.js';
+import { replay } from './state.js';
 import type { RunEvent, RunStatus } from './types.js';
 
 /**
@@ -35,11 +35,7 @@ export async function markAborted(repo: string, runId: string): Promise<RunStatu
     const before = state.status;
     if (before !== 'completed' && before !== 'aborted') {
       const event: RunEvent = { type: 'run-finished', status: 'aborted', time: new Date().toISOString() };
-      const journal = new Journal(paths.journal);
-      journal.append(event);
-      journal.close();
-      const next = applyEvent(state, event);
-      if (next !== null) writeState(paths, next);
+      appendToIdleRun(paths, state, event);
     }
     return before;
   } finally {

@@ -8,6 +8,7 @@ import { closeSync, fdatasyncSync, fsyncSync, openSync, renameSync, writeFileSyn
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { redactDeep } from '../util/redact.js';
+import { applyEvent } from './state.js';
 import type { RunEvent, RunState } from './types.js';
 import { worktreeRootFile, worktreeRootOf } from './worktrees.js';
 
@@ -158,6 +159,22 @@ export function writeState(paths: RunPaths, state: RunState): void {
   const tmp = `${paths.state}.${String(process.pid)}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(redactDeep(state), null, 2)}\n`);
   renameSync(tmp, paths.state);
+}
+
+/**
+ * Appends `event` to the journal of a run that no process is running (the caller holds the run lock,
+ * so it is the journal's one writer for now), synced, and saves the state it leads to.
+ */
+export function appendToIdleRun(paths: RunPaths, state: RunState, event: RunEvent): RunState | null {
+  const journal = new Journal(paths.journal);
+  try {
+    journal.append(event);
+  } finally {
+    journal.close();
+  }
+  const next = applyEvent(state, event);
+  if (next !== null) writeState(paths, next);
+  return next;
 }
 
 /** Creates the run directory and records where its worktrees go. */

@@ -137,6 +137,47 @@ describe('maestro retry and resume', () => {
   });
 });
 
+describe('maestro abort', () => {
+  it('marks a crashed run aborted in its journal and state.json, and resume then refuses it', async () => {
+    const root = tempRoot();
+    const repo = path.join(root, 'repo');
+    initRepo(repo);
+    const agent = installStandInAgent(root);
+    const plan = path.join(root, 'plan.md');
+    writeFileSync(plan, planMarkdown('P', [{ title: 'One', files: ['one.txt'] }]));
+    // Killed (SIGKILL) right after its first journal line (run-started), before any agent: no process is left to record anything.
+    const crashed = await runCli(
+      [
+        'run',
+        plan,
+        '--repo',
+        repo,
+        '--agent',
+        'command',
+        '--agent-command',
+        agent.command,
+        '--yes',
+        '--no-live',
+      ],
+      repo,
+      { MAESTRO_CRASH_AFTER_EVENTS: '1' },
+    );
+    expect(crashed.signal).toBe('SIGKILL');
+    const aborted = await runCli(['abort', '--repo', repo], repo);
+    expect(aborted.code, aborted.stderr).toBe(0);
+    const runId = readdirSync(path.join(repo, '.maestro', 'runs'))[0] ?? '';
+    const dir = path.join(repo, '.maestro', 'runs', runId);
+    const last = readFileSync(path.join(dir, 'events.jsonl'), 'utf8').trim().split('\n').at(-1) ?? '{}';
+    expect(JSON.parse(last)).toMatchObject({ type: 'run-finished', status: 'aborted' });
+    expect(JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8'))).toMatchObject({
+      status: 'aborted',
+    });
+    const resumed = await runCli(['resume', runId, '--repo', repo], repo);
+    expect(resumed.code).not.toBe(0);
+    expect(resumed.stderr).toContain('aborted');
+  });
+});
+
 describe('maestro clean', () => {
   it('deletes the stream branches (refs checked), and the integration branch with --branches', async () => {
     const root = tempRoot();
