@@ -217,8 +217,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const fmt = (x) => x.toFixed(2).padStart(6);
 
-/** Runs the engine benchmarks; true when the targets are met. */
-export async function benchRun() {
+/**
+ * Runs the engine benchmarks; true when the targets are met. `cases` picks some of them (`engine`,
+ * `ungated`, `gated30`, `gated60`, `overhead`; `BENCH_RUN_CASES=ungated,gated30` from the shell), for
+ * measuring one change without the whole run; `npm run bench` runs them all.
+ */
+export async function benchRun(cases = process.env.BENCH_RUN_CASES?.split(',') ?? null) {
+  const runs = (name) => cases === null || cases.includes(name);
   const dir = mkdtempSync(join(tmpdir(), 'maestro-bench-run-'));
   try {
     const slots = 10;
@@ -226,72 +231,79 @@ export async function benchRun() {
     const ratio = (x, bound) => (x / bound).toFixed(2);
     const range = (xs) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} s`;
 
-    // The target case: stand-in agents of 2-6 s. Real agents run for minutes; what Maestro adds is
-    // fixed (start-up, and git work per stream), so the shorter the agents, the larger its share.
-    const nodes = makeDag(60, 2);
-    const durations = Object.fromEntries(nodes.map((n) => [`s${n.id}`, n.seconds]));
-    const lb = lowerBound(nodes, slots);
-    // Interleaved, so a noisy stretch of the machine hits both alike; medians are compared.
-    const dags = [];
-    const makes = [];
-    for (let i = 0; i < repeats; i++) {
-      dags.push(timeMaestro(dir, nodes, 'dag', slots, durations));
-      makes.push(timeMake(dir, nodes, slots));
-    }
-    const make = median(makes);
-    const waves = timeMaestro(dir, nodes, 'waves', slots, durations);
-    const dag = median(dags.map((r) => r.seconds));
-    console.log(
-      `run engine: 60 streams, N = ${slots}, stand-in agents of 2-6 s (total work ${lb.total} s, critical path ${lb.critical} s)`,
-    );
-    console.log(`  lower bound max(critical path, work/N)    ${fmt(lb.bound)} s   1.00`);
-    console.log(
-      `  make -j${slots} (sleep per stream), median     ${fmt(make)} s   ${ratio(make, lb.bound)}   (${range(makes)})`,
-    );
-    console.log(
-      `  maestro run --schedule dag, median of ${repeats}   ${fmt(dag)} s   ${ratio(dag, lb.bound)}   (${range(dags.map((r) => r.seconds))}; target ≤ 1.05)`,
-    );
-    console.log(`    of which start-up to the first event   ${fmt(median(dags.map((r) => r.startup)))} s`);
-    console.log(`    and last event to exit                 ${fmt(median(dags.map((r) => r.shutdown)))} s`);
-    console.log(
-      `  maestro run --schedule waves              ${fmt(waves.seconds)} s   ${ratio(waves.seconds, lb.bound)}`,
-    );
+    let engineOk = true;
+    if (runs('engine')) {
+      // The target case: stand-in agents of 2-6 s. Real agents run for minutes; what Maestro adds is
+      // fixed (start-up, and git work per stream), so the shorter the agents, the larger its share.
+      const nodes = makeDag(60, 2);
+      const durations = Object.fromEntries(nodes.map((n) => [`s${n.id}`, n.seconds]));
+      const lb = lowerBound(nodes, slots);
+      // Interleaved, so a noisy stretch of the machine hits both alike; medians are compared.
+      const dags = [];
+      const makes = [];
+      for (let i = 0; i < repeats; i++) {
+        dags.push(timeMaestro(dir, nodes, 'dag', slots, durations));
+        makes.push(timeMake(dir, nodes, slots));
+      }
+      const make = median(makes);
+      const waves = timeMaestro(dir, nodes, 'waves', slots, durations);
+      const dag = median(dags.map((r) => r.seconds));
+      console.log(
+        `run engine: 60 streams, N = ${slots}, stand-in agents of 2-6 s (total work ${lb.total} s, critical path ${lb.critical} s)`,
+      );
+      console.log(`  lower bound max(critical path, work/N)    ${fmt(lb.bound)} s   1.00`);
+      console.log(
+        `  make -j${slots} (sleep per stream), median     ${fmt(make)} s   ${ratio(make, lb.bound)}   (${range(makes)})`,
+      );
+      console.log(
+        `  maestro run --schedule dag, median of ${repeats}   ${fmt(dag)} s   ${ratio(dag, lb.bound)}   (${range(dags.map((r) => r.seconds))}; target ≤ 1.05)`,
+      );
+      console.log(`    of which start-up to the first event   ${fmt(median(dags.map((r) => r.startup)))} s`);
+      console.log(`    and last event to exit                 ${fmt(median(dags.map((r) => r.shutdown)))} s`);
+      console.log(
+        `  maestro run --schedule waves              ${fmt(waves.seconds)} s   ${ratio(waves.seconds, lb.bound)}`,
+      );
 
-    // Stress: the same DAG with agents of 1-3 s, where Maestro's fixed costs weigh twice as much.
-    const short = makeDag(60, 1);
-    const shortLb = lowerBound(short, slots);
-    const stress = timeMaestro(
-      dir,
-      short,
-      'dag',
-      slots,
-      Object.fromEntries(short.map((n) => [`s${n.id}`, n.seconds])),
-    );
-    console.log(
-      `  stress, agents of 1-3 s: dag ${stress.seconds.toFixed(2)} s against a bound of ${shortLb.bound.toFixed(2)} s   ${ratio(stress.seconds, shortLb.bound)}   (no target)`,
-    );
-
-    // The 60-stream ungated plan with agents of 1-4 s, against max(critical path, work / N), beside make.
-    const mixed = makeDagRange(60, 1, 4);
-    const mixedLb = lowerBound(mixed, slots);
-    const mixedDur = Object.fromEntries(mixed.map((n) => [`s${n.id}`, n.seconds]));
-    const mixedRuns = [];
-    const mixedMakes = [];
-    for (let i = 0; i < repeats; i++) {
-      mixedRuns.push(timeMaestro(dir, mixed, 'dag', slots, mixedDur).seconds);
-      mixedMakes.push(timeMake(dir, mixed, slots));
+      // Stress: the same DAG with agents of 1-3 s, where Maestro's fixed costs weigh twice as much.
+      const short = makeDag(60, 1);
+      const shortLb = lowerBound(short, slots);
+      const stress = timeMaestro(
+        dir,
+        short,
+        'dag',
+        slots,
+        Object.fromEntries(short.map((n) => [`s${n.id}`, n.seconds])),
+      );
+      console.log(
+        `  stress, agents of 1-3 s: dag ${stress.seconds.toFixed(2)} s against a bound of ${shortLb.bound.toFixed(2)} s   ${ratio(stress.seconds, shortLb.bound)}   (no target)`,
+      );
+      engineOk = dag / lb.bound <= 1.05;
     }
-    const mixedDag = median(mixedRuns);
-    console.log(
-      `run engine: 60 streams, N = ${slots}, agents of 1-4 s, no gate (total work ${mixedLb.total} s, critical path ${mixedLb.critical} s)`,
-    );
-    console.log(`  lower bound max(critical path, work/N)    ${fmt(mixedLb.bound)} s   1.00`);
-    console.log(
-      `  make -j${slots}, median of ${repeats}                  ${fmt(median(mixedMakes))} s   ${ratio(median(mixedMakes), mixedLb.bound)}   (${range(mixedMakes)})`,
-    );
-    console.log(
-      `  maestro run --schedule dag, median of ${repeats}   ${fmt(mixedDag)} s   ${ratio(mixedDag, mixedLb.bound)}   (${range(mixedRuns)}; target ≤ 1.10)`,
-    );
+    let ungatedOk = true;
+    if (runs('ungated')) {
+      // The 60-stream ungated plan with agents of 1-4 s, against max(critical path, work / N), beside make.
+      const mixed = makeDagRange(60, 1, 4);
+      const mixedLb = lowerBound(mixed, slots);
+      const mixedDur = Object.fromEntries(mixed.map((n) => [`s${n.id}`, n.seconds]));
+      const mixedRuns = [];
+      const mixedMakes = [];
+      for (let i = 0; i < repeats; i++) {
+        mixedRuns.push(timeMaestro(dir, mixed, 'dag', slots, mixedDur).seconds);
+        mixedMakes.push(timeMake(dir, mixed, slots));
+      }
+      const mixedDag = median(mixedRuns);
+      console.log(
+        `run engine: 60 streams, N = ${slots}, agents of 1-4 s, no gate (total work ${mixedLb.total} s, critical path ${mixedLb.critical} s)`,
+      );
+      console.log(`  lower bound max(critical path, work/N)    ${fmt(mixedLb.bound)} s   1.00`);
+      console.log(
+        `  make -j${slots}, median of ${repeats}                  ${fmt(median(mixedMakes))} s   ${ratio(median(mixedMakes), mixedLb.bound)}   (${range(mixedMakes)})`,
+      );
+      console.log(
+        `  maestro run --schedule dag, median of ${repeats}   ${fmt(mixedDag)} s   ${ratio(mixedDag, mixedLb.bound)}   (${range(mixedRuns)}; target ≤ 1.10)`,
+      );
+      ungatedOk = mixedDag / mixedLb.bound <= 1.1;
+    }
 
     // Gated: a 2 s gate after the merges, against the chain bound. Per-merge gating (--max-batch 1)
     // serialises every gate; batches validate every stream that finished meanwhile in one gate run.
@@ -299,6 +311,7 @@ export async function benchRun() {
     const gateArgs = ['--validate', `sleep ${gateSeconds}`];
     let gatedOk = true;
     for (const n of [30, 60]) {
+      if (!runs(`gated${String(n)}`)) continue;
       const plan = makeDagRange(n, 1, 4);
       const dur = Object.fromEntries(plan.map((node) => [`s${node.id}`, node.seconds]));
       const chain = chainBound(plan, gateSeconds);
@@ -327,31 +340,35 @@ export async function benchRun() {
 
     // Per-stream overhead: the marginal cost of a stream, (time for 30 streams − time for 10) / 20,
     // one at a time with agents that do nothing, so fixed costs (Node, analysis) cancel out on both sides.
-    const few = 10;
-    const many = 30;
-    const zeroPlan = (n) => makeDag(n, 0).map((node) => ({ ...node, deps: [], seconds: 0 }));
-    const zeroDur = (n) => Object.fromEntries(zeroPlan(n).map((node) => [`s${node.id}`, 0]));
-    const raw = [];
-    const ours = [];
-    for (let i = 0; i < repeats; i++) {
-      const sub = mkdtempSync(join(dir, `overhead-${i}-`));
-      const rawFew = timeRawGit(mkdtempSync(join(sub, 'a-')), few);
-      const rawMany = timeRawGit(mkdtempSync(join(sub, 'b-')), many);
-      raw.push((rawMany - rawFew) / (many - few));
-      const oursFew = timeMaestro(sub, zeroPlan(few), 'sequential', 1, zeroDur(few)).seconds;
-      const oursMany = timeMaestro(sub, zeroPlan(many), 'sequential', 1, zeroDur(many)).seconds;
-      ours.push((oursMany - oursFew) / (many - few));
+    let overheadOk = true;
+    if (runs('overhead')) {
+      const few = 10;
+      const many = 30;
+      const zeroPlan = (n) => makeDag(n, 0).map((node) => ({ ...node, deps: [], seconds: 0 }));
+      const zeroDur = (n) => Object.fromEntries(zeroPlan(n).map((node) => [`s${node.id}`, 0]));
+      const raw = [];
+      const ours = [];
+      for (let i = 0; i < repeats; i++) {
+        const sub = mkdtempSync(join(dir, `overhead-${i}-`));
+        const rawFew = timeRawGit(mkdtempSync(join(sub, 'a-')), few);
+        const rawMany = timeRawGit(mkdtempSync(join(sub, 'b-')), many);
+        raw.push((rawMany - rawFew) / (many - few));
+        const oursFew = timeMaestro(sub, zeroPlan(few), 'sequential', 1, zeroDur(few)).seconds;
+        const oursMany = timeMaestro(sub, zeroPlan(many), 'sequential', 1, zeroDur(many)).seconds;
+        ours.push((oursMany - oursFew) / (many - few));
+      }
+      const rawMs = median(raw) * 1000;
+      const oursMs = median(ours) * 1000;
+      console.log(
+        `per-stream overhead, streams one at a time: (${many} streams − ${few}) / ${many - few}, median of ${repeats}`,
+      );
+      console.log(`  raw git (worktree, agent, commit, merge)   ${rawMs.toFixed(0).padStart(4)} ms   1.00`);
+      console.log(
+        `  maestro run --schedule sequential        ${oursMs.toFixed(0).padStart(4)} ms   ${(oursMs / rawMs).toFixed(2)}   (target ≤ 1.5)`,
+      );
+      overheadOk = oursMs / rawMs <= 1.5;
     }
-    const rawMs = median(raw) * 1000;
-    const oursMs = median(ours) * 1000;
-    console.log(
-      `per-stream overhead, streams one at a time: (${many} streams − ${few}) / ${many - few}, median of ${repeats}`,
-    );
-    console.log(`  raw git (worktree, agent, commit, merge)   ${rawMs.toFixed(0).padStart(4)} ms   1.00`);
-    console.log(
-      `  maestro run --schedule sequential        ${oursMs.toFixed(0).padStart(4)} ms   ${(oursMs / rawMs).toFixed(2)}   (target ≤ 1.5)`,
-    );
-    return dag / lb.bound <= 1.05 && oursMs / rawMs <= 1.5 && mixedDag / mixedLb.bound <= 1.1 && gatedOk;
+    return engineOk && overheadOk && ungatedOk && gatedOk;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

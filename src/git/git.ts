@@ -507,6 +507,28 @@ export async function startMergeInWorktree(
   return [...new Set(conflicted)];
 }
 
+/**
+ * A merge commit of `theirs` into `ours` whose files keep git's conflict markers where they conflict
+ * (`merge-tree --write-tree` writes them into its tree), for an agent elsewhere to resolve from a plain
+ * checkout; nothing moves. Its subject must not look like a stream's own commit.
+ */
+export async function conflictedMergeCommit(
+  repo: string,
+  ours: string,
+  theirs: string,
+  message: string,
+  identity: readonly string[] = [],
+): Promise<string> {
+  const args = ['merge-tree', '--write-tree', '--no-messages', ours, theirs];
+  const r = await gitRaw(repo, args);
+  const tree = r.stdout.split('\n')[0]?.trim() ?? '';
+  if ((r.exitCode !== 0 && r.exitCode !== 1) || !/^[0-9a-f]{40,64}$/.test(tree))
+    throw new GitError(args, r.exitCode, r.stderr);
+  return (
+    await git(repo, [...identity, 'commit-tree', tree, '-p', ours, '-p', theirs, '-m', message])
+  ).trim();
+}
+
 /** Paths among `paths` whose content in commit `sha` still holds a conflict marker line (`<<<<<<< ` or `>>>>>>> `). */
 export async function pathsWithConflictMarkers(
   repo: string,

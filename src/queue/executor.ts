@@ -7,7 +7,7 @@
  * worker's word.
  */
 import type { AgentOutcome } from '../agents/types.js';
-import { changedPaths, resolveCommit } from '../git/git.js';
+import { changedPaths, conflictedMergeCommit, resolveCommit } from '../git/git.js';
 import type { AttemptCallbacks, AttemptJob, AttemptResult } from '../run/attempt.js';
 import type { StreamExecutor } from '../run/executor.js';
 import { outOfScopePaths } from '../run/ownership.js';
@@ -45,9 +45,20 @@ export class QueueExecutor implements StreamExecutor {
     const task = await job.task;
     // A fresh attempt starts from the validated integration commit; a continued one from its branch's
     // last commit (its earlier work), counting changes from where the branch started.
-    const checkoutSha = job.continueBranch
+    const branchHead = job.continueBranch
       ? ((await resolveCommit(job.repo, `refs/heads/${job.branch}`)) ?? job.startSha)
       : job.startSha;
+    // A conflict handed back: the worker checks out the merge with its conflict markers committed.
+    const checkoutSha =
+      job.mergeFrom === undefined
+        ? branchHead
+        : await conflictedMergeCommit(
+            job.repo,
+            branchHead,
+            job.mergeFrom,
+            `maestro: conflicts of ${job.streamId} with ${job.mergeFrom.slice(0, 12)}, to resolve`,
+            job.identity,
+          );
     // Journaled before the job exists, so a job of attempt N always has attempt N in the journal.
     callbacks.onStarted();
     const started = performance.now();

@@ -1218,7 +1218,10 @@ class RunEngine {
       ...(stream.impliedFiles ?? []).map((f) => f.path),
     ];
     // The prompt files are written while git prepares the worktree (often queued behind other streams').
-    const task = writePrompt().then((prompt): AgentTask => ({
+    // The user's refs before the agent runs (compared when it ends), read while the worktree is
+    // prepared: the task waits for it, and the executor starts the agent only once it has the task.
+    const refsBefore = this.#userRefs().catch(() => null);
+    const task = Promise.all([writePrompt(), refsBefore]).then(([prompt]): AgentTask => ({
       runId: this.runId,
       streamId: id,
       streamTitle: stream.title,
@@ -1254,7 +1257,12 @@ class RunEngine {
       }
     };
     // Set when the agent ends: false when its work is discarded because the run is stopping.
-    const ended = { kept: true };
+    // `aftermath`: what the agent did outside its worktree, checked from the moment it ends, while its
+    // work is committed.
+    const ended: { kept: boolean; aftermath: Promise<{ code: string; message: string } | null> | null } = {
+      kept: true,
+      aftermath: null,
+    };
     const onAgentEnded = (outcome: AgentOutcome, durationMs: number): boolean => {
       this.#liveCost.delete(id);
       this.#lastAttempt.set(id, { agentMs: durationMs, costUsd: outcome.usage.costUsd });
@@ -1279,9 +1287,12 @@ class RunEngine {
       // Work an agent finished before the budget stopped the run is kept (committed, merged on resume).
       const keepFinishedWork = outcome.ok && !this.#interrupted && this.#stopReason === 'budget-exceeded';
       ended.kept = !this.#agents.signal.aborted || keepFinishedWork;
+      if (ended.kept) {
+        ended.aftermath = refsBefore.then((refs) => this.#agentAftermath(id, outcome, refs));
+        ended.aftermath.catch(() => undefined); // awaited below
+      }
       return ended.kept;
     };
-    const refsBefore = await this.#userRefs().catch(() => null);
     const result = await this.hooks.executor.run(
       {
         repo: this.repo,
@@ -1375,7 +1386,8 @@ class RunEngine {
         code: 'stale-lock',
         message: `the agent left ${result.staleLock} behind; no process of the attempt was alive, so Maestro removed it`,
       });
-    const unsafe = await this.#agentAftermath(id, result.outcome, refsBefore);
+    const unsafe = await (ended.aftermath ??
+      refsBefore.then((refs) => this.#agentAftermath(id, result.outcome, refs)));
     if (result.kind === 'not-committed') {
       const { outcome } = result;
       if (!outcome.ok) this.#onStreamFailed(id, outcome.code, outcome.message);

@@ -62,7 +62,9 @@ if (b.hugeOutputMiB) {
 }
 if (b.crash) { log('crash'); process.kill(process.pid, 'SIGKILL'); }
 if (b.onConflict && prompt.includes('resolve these conflicts, keep both intents')) {
-  const conflicted = execFileSync('git', ['diff', '--name-only', '--diff-filter=U'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  // The paths the prompt names as left with markers (on a worker they are committed, not unmerged).
+  const listed = prompt.slice(prompt.indexOf('left conflict markers'), prompt.indexOf('Edit each of these files'));
+  const conflicted = [...listed.matchAll(/^- \x60([^\x60]+)\x60/gm)].map((m) => m[1]);
   if (b.onConflict === 'keep-both')
     for (const f of conflicted) writeFileSync(f, readFileSync(f, 'utf8').split('\n').filter((l) => !/^(<{7}|={7}|>{7})( |$)/.test(l)).join('\n'));
   writeFileSync(process.env.MAESTRO_REPORT_FILE, 'REPORT from ' + id + ': resolved ' + conflicted.join(', ') + '\n');

@@ -175,6 +175,49 @@ async function activeJobs(redis: TestRedis): Promise<number> {
 }
 
 describe('maestro worker and run --redis', () => {
+  it('hands a merge conflict back to the agent on a worker: it resolves the committed markers and the resolution merges', async () => {
+    const f = await queueFixture([
+      { title: 'Left', files: ['src/part1.ts'] },
+      { title: 'Right', files: ['src/part2.ts'] },
+    ]);
+    writeFileSync(path.join(f.repo, 'shared.txt'), 'one\ntwo\nthree\n');
+    gitSync(f.repo, ['add', 'shared.txt']);
+    gitSync(f.repo, ['commit', '--quiet', '-m', 'shared']);
+    const leftMerged = path.join(f.root, 'left-merged');
+    f.agent.setBehaviour({
+      Left: { write: { 'src/part1.ts': '// s1', 'shared.txt': 'one\ntwo from left\nthree\n' } },
+      Right: {
+        write: { 'src/part2.ts': '// s2', 'shared.txt': 'one\ntwo from right\nthree\n' },
+        waitForFile: leftMerged,
+        onConflict: 'keep-both',
+      },
+    });
+    await f.startWorker('w1', ['--concurrency', '2']);
+    const run = startCli([...f.runArgs, '--max-parallel', '2', '--ownership', 'warn'], f.repo);
+    // Right's agent ends once Left has merged (read from the journal), so Right's merge conflicts.
+    const journal = (): string => {
+      const runs = path.join(f.repo, '.maestro', 'runs');
+      const [id] = existsSync(runs) ? readdirSync(runs) : [];
+      const file = path.join(runs, id ?? '', 'events.jsonl');
+      return id !== undefined && existsSync(file) ? readFileSync(file, 'utf8') : '';
+    };
+    await waitUntil(() => journal().includes('"type":"stream-merged","streamId":"s1"'), 120_000);
+    writeFileSync(leftMerged, '');
+    const done = await run.exited;
+    expect(done.code, `${done.stdout}\n${done.stderr}`).toBe(0);
+    expect(journal()).toContain('"type":"merge-conflict","streamId":"s2"');
+    expect(f.agent.prompts('s2')).toHaveLength(2);
+    expect(f.agent.prompts('s2')[1]).toContain('resolve these conflicts, keep both intents');
+    const state = await status(f.repo);
+    expect(state.status).toBe('completed');
+    expect(gitSync(f.repo, ['show', `${state.integrationBranch}:shared.txt`])).toBe(
+      'one\ntwo from right\ntwo from left\nthree',
+    );
+    // The worker resolved a checkout of the merge with its markers committed, on top of it.
+    const log = gitSync(f.repo, ['log', '--format=%s', state.integrationBranch]);
+    expect(log).toMatch(/maestro: conflicts of s2 with [0-9a-f]{12}, to resolve/);
+  });
+
   it('runs a 24-stream plan on two workers: every file merged exactly once, both workers used, no secret written', async () => {
     const f = await queueFixture(independentPhases(24), { '*': { sleepMs: 150 } }, { password: 's3cret-pw' });
     const w1 = await f.startWorker('w1', ['--concurrency', '4']);

@@ -15,6 +15,7 @@ import { LocalExecutor } from '../../src/run/executor.js';
 import type { RunEvent, RunOptions } from '../../src/run/types.js';
 import { installStandInAgent, type AgentBehaviour } from '../helpers/agent.js';
 import { makeAnalysis } from '../helpers/analysis.js';
+import { testRunOptions } from '../helpers/run-options.js';
 import { gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -26,20 +27,7 @@ beforeAll(() => {
 });
 
 function options(overrides: Partial<RunOptions> = {}): RunOptions {
-  return {
-    agent: 'command',
-    maxParallel: 4,
-    schedule: 'dag',
-    validate: [],
-    onFailure: 'continue',
-    retries: 1,
-    base: 'HEAD',
-    land: false,
-    timeoutMs: 60_000,
-    stallMs: 60_000,
-    ownership: 'fail',
-    ...overrides,
-  };
+  return testRunOptions({ maxParallel: 4, ...overrides });
 }
 
 /** a and b both change the second line of shared.txt; b's agent ends only once a has merged. */

@@ -9,6 +9,7 @@ import { readJournal } from '../../src/run/journal.js';
 import { replay } from '../../src/run/state.js';
 import type { RunEvent, RunOptions } from '../../src/run/types.js';
 import { makeAnalysis } from '../helpers/analysis.js';
+import { testRunOptions } from '../helpers/run-options.js';
 import { installStandInAgent, maxOverlap, type AgentBehaviour } from '../helpers/agent.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
 
@@ -21,20 +22,7 @@ beforeAll(() => {
 });
 
 function options(overrides: Partial<RunOptions> = {}): RunOptions {
-  return {
-    agent: 'command',
-    maxParallel: 10,
-    schedule: 'dag',
-    validate: [],
-    onFailure: 'continue',
-    retries: 1,
-    base: 'HEAD',
-    land: false,
-    timeoutMs: 60_000,
-    stallMs: 60_000,
-    ownership: 'fail',
-    ...overrides,
-  };
+  return testRunOptions(overrides);
 }
 
 function setup(behaviour: Record<string, AgentBehaviour> = {}) {

@@ -17,6 +17,7 @@ import { runPaths } from '../../src/run/journal.js';
 import type { RunEvent, RunOptions } from '../../src/run/types.js';
 import { installStandInAgent, maxOverlap, type AgentBehaviour } from '../helpers/agent.js';
 import { makeAnalysis } from '../helpers/analysis.js';
+import { testRunOptions } from '../helpers/run-options.js';
 import { gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -28,20 +29,7 @@ beforeAll(() => {
 });
 
 function options(overrides: Partial<RunOptions> = {}): RunOptions {
-  return {
-    agent: 'command',
-    maxParallel: 10,
-    schedule: 'dag',
-    validate: [],
-    onFailure: 'continue',
-    retries: 1,
-    base: 'HEAD',
-    land: false,
-    timeoutMs: 60_000,
-    stallMs: 60_000,
-    ownership: 'fail',
-    ...overrides,
-  };
+  return testRunOptions(overrides);
 }
 
 function mergeCounts(repo: string, branch: string): Record<string, number> {

@@ -14,6 +14,7 @@ import { replay } from '../../src/run/state.js';
 import type { RunEvent, RunOptions } from '../../src/run/types.js';
 import { installStandInAgent, type StandInAgent } from '../helpers/agent.js';
 import { makeAnalysis } from '../helpers/analysis.js';
+import { testRunOptions } from '../helpers/run-options.js';
 import { gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -25,20 +26,7 @@ beforeAll(() => {
 });
 
 function options(overrides: Partial<RunOptions> = {}): RunOptions {
-  return {
-    agent: 'command',
-    maxParallel: 10,
-    schedule: 'dag',
-    validate: [],
-    onFailure: 'continue',
-    retries: 1,
-    base: 'HEAD',
-    land: false,
-    timeoutMs: 60_000,
-    stallMs: 60_000,
-    ownership: 'warn',
-    ...overrides,
-  };
+  return testRunOptions({ ownership: 'warn', ...overrides });
 }
 
 interface Fixture {
