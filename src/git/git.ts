@@ -554,14 +554,6 @@ export async function syncWorktree(worktree: string): Promise<void> {
   await git(worktree, [...at, 'clean', '-fdq']);
 }
 
-/**
- * Moves a clean worktree's checked-out branch to `sha`, updating only the files that differ (a
- * worktree checked out ahead of time catching up with the integration branch).
- */
-export async function moveWorktree(worktree: string, sha: string): Promise<void> {
-  await git(worktree, [...(await worktreeGitArgs(worktree)), 'reset', '--quiet', '--hard', sha]);
-}
-
 /** Moves the worktree's checked-out branch to `sha` and makes the files match (revert to last green). */
 export async function resetWorktree(worktree: string, sha: string): Promise<void> {
   const at = await worktreeGitArgs(worktree);

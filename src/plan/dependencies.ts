@@ -161,10 +161,8 @@ class Reader {
     });
     input.files.forEach((files, p) => {
       for (const file of files) {
-        const existing = this.creators.get(file.path);
-        if (existing === undefined || (file.action === 'create' && existing !== p)) {
-          if (existing === undefined || file.action === 'create') this.creators.set(file.path, existing ?? p);
-        }
+        // The first phase that lists a file is its creator.
+        if (!this.creators.has(file.path)) this.creators.set(file.path, p);
       }
     });
   }
