@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pause } from '../../src/cli/watch.js';
 import { failureExcerpt } from '../../src/run/validate.js';
 import { installStandInAgent } from '../helpers/agent.js';
-import { runCli } from '../helpers/cli.js';
+import { commandRunArgs, runCli } from '../helpers/cli.js';
 import { planMarkdown } from '../helpers/plan.js';
 import { gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 import { getEventListeners } from 'node:events';
@@ -146,22 +146,9 @@ describe('maestro abort', () => {
     const plan = path.join(root, 'plan.md');
     writeFileSync(plan, planMarkdown('P', [{ title: 'One', files: ['one.txt'] }]));
     // Killed (SIGKILL) right after its first journal line (run-started), before any agent: no process is left to record anything.
-    const crashed = await runCli(
-      [
-        'run',
-        plan,
-        '--repo',
-        repo,
-        '--agent',
-        'command',
-        '--agent-command',
-        agent.command,
-        '--yes',
-        '--no-live',
-      ],
-      repo,
-      { MAESTRO_CRASH_AFTER_EVENTS: '1' },
-    );
+    const crashed = await runCli(commandRunArgs(plan, repo, agent.command), repo, {
+      MAESTRO_CRASH_AFTER_EVENTS: '1',
+    });
     expect(crashed.signal).toBe('SIGKILL');
     const aborted = await runCli(['abort', '--repo', repo], repo);
     expect(aborted.code, aborted.stderr).toBe(0);
@@ -192,21 +179,7 @@ describe('maestro clean', () => {
         { title: 'Two', files: ['two.txt'] },
       ]),
     );
-    const run = await runCli(
-      [
-        'run',
-        plan,
-        '--repo',
-        repo,
-        '--agent',
-        'command',
-        '--agent-command',
-        agent.command,
-        '--yes',
-        '--no-live',
-      ],
-      repo,
-    );
+    const run = await runCli(commandRunArgs(plan, repo, agent.command), repo);
     expect(run.code, run.stderr).toBe(0);
     const refs = () =>
       gitSync(repo, ['for-each-ref', '--format=%(refname)', 'refs/heads/maestro/'])

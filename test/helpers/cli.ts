@@ -113,3 +113,19 @@ export async function waitUntil(condition: () => boolean, timeoutMs = 30_000): P
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** `maestro run PLAN --repo REPO --agent command --agent-command CMD --yes --no-live`: a stand-in agent run. */
+export function commandRunArgs(plan: string, repo: string, agentCommand: string): string[] {
+  return [
+    'run',
+    plan,
+    '--repo',
+    repo,
+    '--agent',
+    'command',
+    '--agent-command',
+    agentCommand,
+    '--yes',
+    '--no-live',
+  ];
+}
