@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installStandInAgent } from '../helpers/agent.js';
-import { runCli } from '../helpers/cli.js';
+import { commandRunArgs, runCli } from '../helpers/cli.js';
 import { planMarkdown } from '../helpers/plan.js';
 import { latestJournal } from '../helpers/projects.js';
 import { initRepo, makeTempDir } from '../helpers/repo.js';
@@ -41,7 +41,7 @@ function project(files?: Record<string, string>): {
     repo,
     plan,
     dir: tmp.dir,
-    args: ['run', plan, '--repo', repo, '--agent', 'command', '--agent-command', agent.command, '--yes'],
+    args: commandRunArgs(plan, repo, agent.command),
   };
 }
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { commandRunArgs, runCli } from '../helpers/cli.js';
 import { planMarkdown } from '../helpers/plan.js';
 import { latestJournal, makeNpmProject, packageCacheEnv, treeDigest } from '../helpers/projects.js';
 import { gitSync, makeTempDir } from '../helpers/repo.js';
@@ -93,22 +93,7 @@ function agentRecords(): AgentRecord[] {
 /** Runs the 12-stream plan at --max-parallel 3 with an `npm test` gate and checks what every run must show. */
 async function runTwelve(extra: readonly string[]): Promise<void> {
   const r = await runCli(
-    [
-      'run',
-      plan,
-      '--repo',
-      repo,
-      '--agent',
-      'command',
-      '--agent-command',
-      `node ${agent}`,
-      '--yes',
-      '--max-parallel',
-      '3',
-      '--validate',
-      'npm test',
-      ...extra,
-    ],
+    commandRunArgs(plan, repo, `node ${agent}`, ['--max-parallel', '3', '--validate', 'npm test', ...extra]),
     repo,
     packageCacheEnv,
   );
@@ -186,19 +171,7 @@ describe('worktrees that run: an npm project', () => {
       ]),
     );
     const r = await runCli(
-      [
-        'run',
-        installPlan,
-        '--repo',
-        repo,
-        '--agent',
-        'command',
-        '--agent-command',
-        `node ${agent}`,
-        '--yes',
-        '--validate',
-        'npm test',
-      ],
+      commandRunArgs(installPlan, repo, `node ${agent}`, ['--validate', 'npm test']),
       repo,
       { ...packageCacheEnv, INSTALL_IN: 's1' },
     );

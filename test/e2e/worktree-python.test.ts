@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { commandRunArgs, runCli } from '../helpers/cli.js';
 import { planMarkdown } from '../helpers/plan.js';
 import { latestJournal, makePythonProject, packageCacheEnv, treeDigest } from '../helpers/projects.js';
 import { makeTempDir } from '../helpers/repo.js';
@@ -50,21 +50,12 @@ describe('worktrees that run: a Python project', () => {
     // The user's venv is not activated: no VIRTUAL_ENV, and its bin is not on PATH.
     const env = { ...packageCacheEnv, VIRTUAL_ENV: '' };
     const r = await runCli(
-      [
-        'run',
-        plan,
-        '--repo',
-        repo,
-        '--agent',
-        'command',
-        '--agent-command',
-        `node ${agent}`,
-        '--yes',
+      commandRunArgs(plan, repo, `node ${agent}`, [
         '--max-parallel',
         '2',
         '--validate',
         '.venv/bin/python -m pytest -q -p no:cacheprovider',
-      ],
+      ]),
       repo,
       env,
     );
