@@ -141,6 +141,32 @@ describe('misbehaving agents', () => {
     f.verify();
   });
 
+  it('a phase that says it creates two files, one left missing: missing-files naming it (exit 1)', async () => {
+    const f = fixture([{ title: 'Alpha', files: ['a.ts', 'a2.ts'] }]);
+    const r = await runCli(f.args(ownWork), f.repo, env(f));
+    expect(r.code).toBe(1);
+    const alpha = Object.values((await status(f)).streams)[0];
+    expect(alpha?.error?.code).toBe('missing-files');
+    expect(alpha?.error?.message).toContain('did not create: a2.ts');
+    f.verify();
+  });
+
+  it('branches and tags the agent creates in the user repository are reported, naming them', async () => {
+    const f = fixture([{ title: 'Alpha', files: ['a.ts'] }]);
+    // The worktree shares the user's refs: a branch or tag made there is made in the user's repository.
+    const script = `${ownWork}git branch sneaky-branch && git tag sneaky-tag\n`;
+    const r = await runCli(f.args(script), f.repo, env(f));
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = Object.values((await status(f)).streams)[0]?.warnings.join('\n') ?? '';
+    expect(warnings).toMatch(
+      /refs-changed: refs of your repository created, moved or deleted while the agent ran: refs\/heads\/sneaky-branch, refs\/tags\/sneaky-tag/,
+    );
+    expect(r.stdout).toContain('refs/heads/sneaky-branch');
+    // Reported, never removed: they are in the user's repository.
+    expect(gitSync(f.repo, ['tag', '--list', 'sneaky-tag'])).toBe('sneaky-tag');
+    f.verify();
+  });
+
   it('secrets: no key-shaped string anywhere Maestro writes; agents do not inherit other credentials', async () => {
     const f = fixture([{ title: 'Alpha', files: ['a.ts'] }]);
     const all = Object.values(fakeSecrets);
