@@ -70,20 +70,32 @@ function trial(agentScript: string): Trial {
 }
 
 /** The run completed and its integration branch has every file, each applied exactly once. */
-async function expectMergedOnce(t: Trial): Promise<void> {
+async function expectMergedOnce(t: Trial, label = ''): Promise<void> {
   const out = await runCli(['status', '--json', '--repo', t.repo], t.repo, t.env);
   const status = JSON.parse(out.stdout) as { status: string; integrationBranch: string };
   const repo = t.repo;
-  expect(status.status).toBe('completed');
+  expect(status.status, label).toBe('completed');
   for (const [file, title] of [
     ['a.txt', 'Alpha'],
     ['b.txt', 'Bravo'],
     ['c.txt', 'Charlie'],
   ] as const)
-    expect(gitSync(repo, ['show', `${status.integrationBranch}:${file}`])).toBe(`applied by ${title}`);
+    expect(gitSync(repo, ['show', `${status.integrationBranch}:${file}`]), label).toBe(`applied by ${title}`);
 }
 
-async function crashThenResume(t: Trial, crashAfter: number): Promise<{ crashed: boolean }> {
+/** mulberry32: a small seeded generator, so a failing trial's kill moments can be replayed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function crashThenResume(t: Trial, crashAfter: number, label = ''): Promise<{ crashed: boolean }> {
   const first = await runCli(t.args, t.repo, { ...t.env, MAESTRO_CRASH_AFTER_EVENTS: String(crashAfter) });
   const crashed = first.signal === 'SIGKILL';
   if (crashed) {
@@ -93,13 +105,13 @@ async function crashThenResume(t: Trial, crashAfter: number): Promise<{ crashed:
       const resumed = await runCli(['resume', '--repo', t.repo, '--no-live'], t.repo, t.env);
       expect(
         resumed.code,
-        `crash after event ${String(crashAfter)}:\n${resumed.stdout}\n${resumed.stderr}`,
+        `${label} crash after event ${String(crashAfter)}:\n${resumed.stdout}\n${resumed.stderr}`,
       ).toBe(0);
     }
   } else {
     expect(first.code, first.stderr).toBe(0);
   }
-  await expectMergedOnce(t);
+  await expectMergedOnce(t, `${label} crash after event ${String(crashAfter)}`);
   t.verify();
   return { crashed };
 }
@@ -129,10 +141,19 @@ describe('kill -9 and resume', () => {
 
   it('thirty trials at random moments: every file merged exactly once, nothing applied twice', async () => {
     const n = await boundaries();
+    // Seeded and printed: MAESTRO_TEST_SEED=<seed> replays the same kill moments.
+    const seed = Number(process.env['MAESTRO_TEST_SEED'] ?? Date.now() % 2 ** 31);
+    const random = seededRandom(seed);
+    console.log(`kill -9 trials: seed ${String(seed)} (MAESTRO_TEST_SEED), ${String(n)} journal boundaries`);
     let crashes = 0;
     for (let i = 0; i < 30; i++) {
-      const k = 1 + Math.floor(Math.random() * n);
-      if ((await crashThenResume(trial(appendAgent), k)).crashed) crashes++;
+      const k = 1 + Math.floor(random() * n);
+      const { crashed } = await crashThenResume(
+        trial(appendAgent),
+        k,
+        `seed ${String(seed)}, trial ${String(i + 1)}`,
+      );
+      if (crashed) crashes++;
     }
     expect(crashes).toBeGreaterThan(10);
   }, 900_000);
