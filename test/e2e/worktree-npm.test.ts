@@ -93,7 +93,14 @@ function agentRecords(): AgentRecord[] {
 /** Runs the 12-stream plan at --max-parallel 3 with an `npm test` gate and checks what every run must show. */
 async function runTwelve(extra: readonly string[]): Promise<void> {
   const r = await runCli(
-    commandRunArgs(plan, repo, `node ${agent}`, ['--max-parallel', '3', '--validate', 'npm test', ...extra]),
+    [
+      ...commandRunArgs(plan, repo, `node ${agent}`),
+      '--max-parallel',
+      '3',
+      '--validate',
+      'npm test',
+      ...extra,
+    ],
     repo,
     packageCacheEnv,
   );
@@ -171,7 +178,7 @@ describe('worktrees that run: an npm project', () => {
       ]),
     );
     const r = await runCli(
-      commandRunArgs(installPlan, repo, `node ${agent}`, ['--validate', 'npm test']),
+      [...commandRunArgs(installPlan, repo, `node ${agent}`), '--validate', 'npm test'],
       repo,
       { ...packageCacheEnv, INSTALL_IN: 's1' },
     );

@@ -50,12 +50,13 @@ describe('worktrees that run: a Python project', () => {
     // The user's venv is not activated: no VIRTUAL_ENV, and its bin is not on PATH.
     const env = { ...packageCacheEnv, VIRTUAL_ENV: '' };
     const r = await runCli(
-      commandRunArgs(plan, repo, `node ${agent}`, [
+      [
+        ...commandRunArgs(plan, repo, `node ${agent}`),
         '--max-parallel',
         '2',
         '--validate',
         '.venv/bin/python -m pytest -q -p no:cacheprovider',
-      ]),
+      ],
       repo,
       env,
     );

@@ -9,27 +9,6 @@ import { gitIdentityEnv } from './repo.js';
 /** The built CLI entry. */
 export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-/** `maestro run PLAN --repo REPO --agent command --agent-command CMD --yes`, then `extra`. */
-export function commandRunArgs(
-  plan: string,
-  repo: string,
-  agentCommand: string,
-  extra: readonly string[] = [],
-): string[] {
-  return [
-    'run',
-    plan,
-    '--repo',
-    repo,
-    '--agent',
-    'command',
-    '--agent-command',
-    agentCommand,
-    '--yes',
-    ...extra,
-  ];
-}
-
 export interface CliResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
