@@ -5,7 +5,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { processesUnder } from '../../src/run/orphans.js';
 import {
   installStandInAgent,
   maxOverlap,
@@ -14,6 +13,7 @@ import {
   type TimelineEntry,
 } from '../helpers/agent.js';
 import { runCli, startCli, waitUntil } from '../helpers/cli.js';
+import { processesUnder } from '../helpers/procs.js';
 import { planMarkdown, seedLikePhases, type PhaseSpec } from '../helpers/plan.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 
