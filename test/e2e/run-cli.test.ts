@@ -113,7 +113,14 @@ function mergeCounts(repo: string, branch: string): Record<string, number> {
 
 describe('maestro run (built CLI)', () => {
   it('runs a 7-phase seed-like plan: every stream merged in dependency order, parallel within --max-parallel', async () => {
-    const f = fixture(seedLikePhases, { '*': { sleepMs: 400 } });
+    const f = fixture(seedLikePhases);
+    // Handshake: 'Validation and security' and 'Job service' (both ready once the models merge) each
+    // finish only after the other has started, so two agents did run at once.
+    const started = (name: string) => path.join(f.agent.dir, `${name}-started`);
+    f.agent.setBehaviour({
+      'Validation and security': { touchOnStart: started('validation'), waitForFile: started('jobs') },
+      'Job service': { touchOnStart: started('jobs'), waitForFile: started('validation') },
+    });
     const r = await runCli([...f.runArgs, '--max-parallel', '2'], f.repo);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain('Take the result: git switch main && git merge --ff-only maestro/');
@@ -172,8 +179,13 @@ describe('maestro run (built CLI)', () => {
     expect(startOf(waves, 'Chain C')).toBeGreaterThan(endOf(waves, 'Free E'));
     const sequential = await timeline('sequential', { '*': { sleepMs: 50 } });
     expect(maxOverlap(sequential)).toBe(1);
-    // hybrid: the critical path runs beside at most one other stream.
-    const hybrid = await timeline('hybrid', { 'Slow A': { sleepMs: 600 }, '*': { sleepMs: 100 } });
+    // hybrid: the critical path runs beside at most one other stream. Handshake: the chain's head
+    // finishes only after another stream has started, so exactly two ran at once at some point.
+    const otherStarted = path.join(f.agent.dir, 'other-started');
+    const hybrid = await timeline('hybrid', {
+      '*': { touchOnStart: otherStarted },
+      'Chain B': { touchOnStart: path.join(f.agent.dir, 'b-started'), waitForFile: otherStarted },
+    });
     expect(maxOverlap(hybrid)).toBe(2);
     f.verify();
   });

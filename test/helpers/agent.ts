@@ -13,8 +13,15 @@ export interface AgentBehaviour {
   /** Files to write instead when the prompt says it is a retry. */
   readonly writeOnRetry?: Readonly<Record<string, string>>;
   readonly sleepMs?: number;
-  /** Wait until this file exists before finishing. */
+  /** Wait until this file exists before finishing (then until the clock moves on, so the end is later). */
   readonly waitForFile?: string;
+  /** Create this file right after starting (another stream may `waitForFile` it: a handshake). */
+  readonly touchOnStart?: string;
+  /**
+   * Before finishing, wait until the run's journal (`<runsDir>/<run id>/events.jsonl`) holds an event
+   * of this type about another stream, e.g. `stream-merged`.
+   */
+  readonly waitForEvent?: { readonly runsDir: string; readonly type: string };
   readonly exit?: number;
   /** Kill itself with SIGKILL (an agent crash). */
   readonly crash?: boolean;
@@ -52,10 +59,23 @@ while (existsSync(path.join(dir, 'prompts', id + '-' + n + '.md'))) n++;
 writeFileSync(path.join(dir, 'prompts', id + '-' + n + '.md'), prompt);
 if (stdin !== prompt) writeFileSync(path.join(dir, 'prompts', id + '-' + n + '.stdin-mismatch'), stdin);
 log('start');
+if (b.touchOnStart) writeFileSync(b.touchOnStart, '');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 if (b.hang) { await new Promise(() => setInterval(() => {}, 1000)); }
 if (b.sleepMs) await sleep(b.sleepMs);
-if (b.waitForFile) { while (!existsSync(b.waitForFile)) await sleep(20); }
+if (b.waitForFile) {
+  while (!existsSync(b.waitForFile)) await sleep(20);
+  // The file's writer logged before writing it: end strictly after that, even within one millisecond.
+  const seen = Date.now();
+  while (Date.now() <= seen) await sleep(1);
+}
+if (b.waitForEvent) {
+  const journal = path.join(b.waitForEvent.runsDir, process.env.MAESTRO_RUN_ID, 'events.jsonl');
+  const seen = () => existsSync(journal) && readFileSync(journal, 'utf8').split('\n').some((l) => {
+    try { const e = JSON.parse(l); return e.type === b.waitForEvent.type && e.streamId !== id; } catch { return false; }
+  });
+  while (!seen()) await sleep(20);
+}
 if (b.hugeOutputMiB) {
   const line = 'x'.repeat(1023) + '\n';
   for (let i = 0; i < b.hugeOutputMiB * 1024; i++) { if (!process.stdout.write(line)) await new Promise((r) => process.stdout.once('drain', r)); }
