@@ -223,8 +223,10 @@ describe('maestro run (built CLI)', () => {
     });
     expect(streamOf(f.repo, st, 'Hanger')).toMatchObject({ status: 'failed', error: { code: 'stalled' } });
     expect(streamOf(f.repo, st, 'Chatty').status).toBe('merged');
-    const skipped = Object.values(st.streams).filter((s) => s.status === 'skipped');
-    expect(skipped).toHaveLength(1);
+    const skipped = Object.entries(st.streams)
+      .filter(([, s]) => s.status === 'skipped')
+      .map(([id]) => id);
+    expect(skipped).toEqual([idOf(f.repo, 'After sneaky')]);
     f.verify();
   });
 
