@@ -320,14 +320,32 @@ describe('maestro run (built CLI)', () => {
       { title: 'Left', files: ['left.txt'] },
       { title: 'Right', files: ['right.txt'] },
     ];
-    const f = fixture(phases, {
+    // Handshake: Right finishes only once the journal says Left merged, so Right is the one to conflict.
+    const f = fixture(phases);
+    f.agent.setBehaviour({
       Left: { write: { 'shared.txt': 'left\n' } },
-      Right: { write: { 'shared.txt': 'right\n' }, sleepMs: 600 },
+      Right: {
+        write: { 'shared.txt': 'right\n' },
+        waitForEvent: { runsDir: path.join(f.repo, '.maestro', 'runs'), type: 'stream-merged' },
+      },
     });
     const r = await runCli([...f.runArgs, '--ownership', 'warn'], f.repo);
     expect(r.stdout).toMatch(/merge conflict in shared\.txt/);
     expect(r.code, r.stderr).toBe(0); // resolved by the retry from the new tip
-    expect(f.agent.prompts(idOf(f.repo, 'Right'))[1]).toContain('shared.txt');
+    const [left, right] = ['Left', 'Right'].map((t) => idOf(f.repo, t));
+    expect(f.agent.prompts(right ?? '')[1]).toContain('shared.txt');
+    expect(f.agent.prompts(left ?? '')).toHaveLength(1);
+    expect(f.agent.prompts(right ?? '')).toHaveLength(2);
+    const st = await status(f.repo);
+    expect(st.mergeOrder).toEqual([left, right]);
+    // Right's retry started from Left's merge and wrote its own content over it.
+    expect(gitSync(f.repo, ['show', `${st.integrationBranch}:shared.txt`])).toBe('right');
+    // One merge each, in the journal and on the branch.
+    const merged = runEvents(f.repo)
+      .filter((e) => e.type === 'stream-merged')
+      .map((e) => e.streamId);
+    expect(merged).toEqual([left, right]);
+    expect(mergeCounts(f.repo, st.integrationBranch)).toEqual({ [left ?? '']: 1, [right ?? '']: 1 });
     f.verify();
   });
 
