@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gitSync, initRepo } from './repo.js';
@@ -108,8 +108,10 @@ export function treeDigest(dir: string): string {
 /** The journal of the latest run in `repo`. */
 export function latestJournal(repo: string): { type: string; [key: string]: unknown }[] {
   const runs = path.join(repo, '.maestro', 'runs');
-  const id = readdirSync(runs).sort().at(-1) ?? '';
-  return readFileSync(path.join(runs, id, 'events.jsonl'), 'utf8')
+  // Not the last id by name: two runs started within one second sort by their random suffix.
+  const journals = readdirSync(runs).map((id) => path.join(runs, id, 'events.jsonl'));
+  const latest = journals.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs).at(-1) ?? '';
+  return readFileSync(latest, 'utf8')
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as { type: string });
