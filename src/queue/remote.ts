@@ -6,7 +6,7 @@
  * each machine (SSH keys, credential helpers); nothing here handles a secret.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { git, gitRaw, GitError } from '../git/git.js';
 import { PriorityLock } from '../util/priority-lock.js';
@@ -53,7 +53,16 @@ export async function pushCommit(repo: string, remote: string, sha: string, ref:
 export async function fetchRef(repo: string, remote: string, ref: string, localRef: string): Promise<string> {
   await remoteGit(
     repo,
-    ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote, `+${ref}:${localRef}`],
+    // No `maintenance run --auto` after each fetch (a run fetches often; the run's end runs it once).
+    [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--no-auto-maintenance',
+      remote,
+      `+${ref}:${localRef}`,
+    ],
     `fetch ${ref} from ${remote}`,
   );
   return (await git(repo, ['rev-parse', '--verify', `${localRef}^{commit}`])).trim();
@@ -73,24 +82,29 @@ export async function deleteRemoteRefs(repo: string, remote: string, prefix: str
 }
 
 /**
- * A worker's cached clones: one bare repository per remote under `<workDir>/repos/`, and one worktree
- * per job under `<workDir>/jobs/`. Fetches into one clone and its worktree bookkeeping are serialised
- * (git's worktree records are not safe under concurrent commands).
+ * A worker's cached clones: one bare repository per remote under `<workDir>/repos/`, and a pool of
+ * worktrees per clone under `<workDir>/jobs/`, each used by one job at a time. A job takes a free
+ * worktree and brings it to its start commit (`checkout --force` + `clean`, in proportion to what
+ * changed) instead of checking the whole tree out anew: the worker's part of a dependency link is one
+ * fetch of the start commit (skipped when this worker already has it) and that reset. Fetches of one
+ * commit are shared by the jobs that start from it; git's worktree records are only touched (adding a
+ * worktree, pruning a broken one) one at a time per clone.
  */
 export class CloneCache {
   readonly #locks = new Map<string, PriorityLock>();
+  /** By clone: the bare repository exists. */
+  readonly #inits = new Map<string, Promise<void>>();
+  /** By clone and commit: the commit is (being) fetched into the clone. */
+  readonly #fetched = new Map<string, Promise<void>>();
+  /** By clone: worktrees no job uses now. */
+  readonly #free = new Map<string, string[]>();
+  #made = 0;
 
   constructor(readonly workDir: string) {}
 
   /** The cached bare clone of `remote`. */
   cloneDir(remote: string): string {
-    const key = createHash('sha256').update(remote).digest('hex').slice(0, 16);
-    return path.join(this.workDir, 'repos', `${key}.git`);
-  }
-
-  /** The worktree directory of a job. */
-  worktreeDir(jobId: string): string {
-    return path.join(this.workDir, 'jobs', jobId);
+    return path.join(this.workDir, 'repos', `${cloneKey(remote)}.git`);
   }
 
   #serial<T>(clone: string, work: () => Promise<T>): Promise<T> {
@@ -102,47 +116,90 @@ export class CloneCache {
     return lock.run(0, work);
   }
 
-  /**
-   * Fetches `ref` (expected to hold `sha`) from `remote` into the cached clone, creating the clone on
-   * first use, and checks `sha` out in a fresh detached worktree for `jobId`. Returns the worktree.
-   */
-  async checkout(remote: string, ref: string, sha: string, jobId: string): Promise<string> {
-    const clone = this.cloneDir(remote);
-    const worktree = this.worktreeDir(jobId);
-    await this.#serial(clone, async () => {
-      if (!(await exists(path.join(clone, 'HEAD')))) {
+  #init(clone: string): Promise<void> {
+    let made = this.#inits.get(clone);
+    if (made === undefined) {
+      made = (async () => {
+        if (await exists(path.join(clone, 'HEAD'))) return;
         await mkdir(clone, { recursive: true });
         await git(clone, ['init', '--quiet', '--bare']);
-      }
-      const present = await gitRaw(clone, ['cat-file', '-e', `${sha}^{commit}`]);
-      if (present.exitCode !== 0) {
-        const fetched = await fetchRef(clone, remote, ref, ref);
-        if (fetched !== sha)
-          throw new RemoteError(
-            `${ref} on ${remote} points at ${fetched.slice(0, 10)}, not ${sha.slice(0, 10)}`,
-          );
-      }
-      // A job run again on this worker (it stalled and came back) starts from a clean worktree.
-      if (await exists(worktree)) {
-        await rm(worktree, { recursive: true, force: true });
-        await gitRaw(clone, ['worktree', 'prune']);
-      }
-      await mkdir(path.dirname(worktree), { recursive: true });
-      await git(clone, ['worktree', 'add', '--quiet', '--detach', worktree, sha]);
-    });
+      })();
+      made.catch(() => this.#inits.delete(clone));
+      this.#inits.set(clone, made);
+    }
+    return made;
+  }
+
+  /** Fetches `ref` from `remote` into `clone`, once per commit for all the jobs that start from it. */
+  #fetch(clone: string, remote: string, ref: string, sha: string): Promise<void> {
+    const key = `${clone} ${sha}`;
+    let fetched = this.#fetched.get(key);
+    if (fetched === undefined) {
+      fetched = (async () => {
+        // Already here (a worker restarted on its work directory, a retry from the same commit): no transfer.
+        if ((await gitRaw(clone, ['cat-file', '-e', `${sha}^{commit}`])).exitCode === 0) return;
+        const got = await fetchRef(clone, remote, ref, ref);
+        if (got !== sha)
+          throw new RemoteError(`${ref} on ${remote} points at ${got.slice(0, 10)}, not ${sha.slice(0, 10)}`);
+      })();
+      fetched.catch(() => this.#fetched.delete(key));
+      this.#fetched.set(key, fetched);
+    }
+    return fetched;
+  }
+
+  /**
+   * Fetches `ref` (expected to hold `sha`) from `remote` into the cached clone, creating the clone on
+   * first use, and checks `sha` out (detached, clean) in a worktree of the pool that no other job uses.
+   * Returns the worktree; give it back with `release` once nothing runs in it any more.
+   */
+  async checkout(remote: string, ref: string, sha: string): Promise<string> {
+    const clone = this.cloneDir(remote);
+    await this.#init(clone);
+    await this.#fetch(clone, remote, ref, sha);
+    const free = this.#free.get(clone);
+    const reused = free?.pop();
+    const worktree = reused ?? path.join(this.workDir, 'jobs', `${cloneKey(remote)}-${String(++this.#made)}`);
+    try {
+      if (reused === undefined || !(await this.#reset(clone, worktree, sha)))
+        await this.#serial(clone, async () => {
+          // New, or broken by the job before (its `.git` gone or replaced): checked out anew.
+          await rm(worktree, { recursive: true, force: true });
+          await gitRaw(clone, ['worktree', 'prune']);
+          await mkdir(path.dirname(worktree), { recursive: true });
+          await git(clone, ['worktree', 'add', '--quiet', '--detach', worktree, sha]);
+        });
+    } catch (error) {
+      this.release(remote, worktree);
+      throw error;
+    }
     return worktree;
   }
 
-  /** Removes a job's worktree (its commit stays in the clone's object store, which the next fetch reuses). */
-  async release(remote: string, jobId: string): Promise<void> {
-    const clone = this.cloneDir(remote);
-    const worktree = this.worktreeDir(jobId);
-    await this.#serial(clone, async () => {
-      const removed = await gitRaw(clone, ['worktree', 'remove', '--force', '--force', worktree]);
-      if (removed.exitCode !== 0) {
-        await rm(worktree, { recursive: true, force: true });
-        await gitRaw(clone, ['worktree', 'prune']);
-      }
-    });
+  /** Brings a worktree of the pool to `sha`, discarding what the job before left; false when it is broken. */
+  async #reset(clone: string, worktree: string, sha: string): Promise<boolean> {
+    // The worktree's `.git` must still be the link git wrote: an agent could have replaced it.
+    const link = await readFile(path.join(worktree, '.git'), 'utf8').catch(() => '');
+    const name = path.basename(worktree);
+    if (link.trim() !== `gitdir: ${path.join(clone, 'worktrees', name)}`) return false;
+    const checkedOut = await gitRaw(worktree, ['checkout', '--quiet', '--force', '--detach', sha]);
+    if (checkedOut.exitCode !== 0) return false;
+    return (await gitRaw(worktree, ['clean', '-ffdxq'])).exitCode === 0;
   }
+
+  /** Gives a job's worktree back to the pool (its files stay until the next job resets them). */
+  release(remote: string, worktree: string): void {
+    const clone = this.cloneDir(remote);
+    let free = this.#free.get(clone);
+    if (free === undefined) {
+      free = [];
+      this.#free.set(clone, free);
+    }
+    if (!free.includes(worktree)) free.push(worktree);
+  }
+}
+
+/** The file name a remote's clone and worktrees go by (a digest: remotes are URLs). */
+function cloneKey(remote: string): string {
+  return createHash('sha256').update(remote).digest('hex').slice(0, 16);
 }

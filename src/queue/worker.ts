@@ -85,6 +85,8 @@ interface RunningJob {
   readonly runId: string;
   readonly controller: AbortController;
   cause: StopCause | null;
+  /** The pool worktree the job checked out, given back when the job ends. */
+  worktree: string | null;
 }
 
 function failure(
@@ -163,7 +165,12 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     if (backend === undefined)
       throw new UnrecoverableError(`worker ${name} does not run the ${data.backend} backend`);
     if (cancelledRuns.has(data.runId)) throw new UnrecoverableError(`run ${data.runId} was cancelled`);
-    const entry: RunningJob = { runId: data.runId, controller: new AbortController(), cause: null };
+    const entry: RunningJob = {
+      runId: data.runId,
+      controller: new AbortController(),
+      cause: null,
+      worktree: null,
+    };
     running.set(jobId, entry);
     config.log(`${jobId}: started (${data.backend}, ${data.streamId} attempt ${String(data.attempt)})`);
     try {
@@ -184,11 +191,10 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       return result;
     } finally {
       running.delete(jobId);
+      // Nothing runs in its worktree any more (the agent's process group is gone): the next job reuses it.
+      if (entry.worktree !== null) cache.release(data.remote, entry.worktree);
       // Clean-up off the job's path (its result is already final); `stop` waits for it.
-      const cleanUp = Promise.all([
-        cache.release(data.remote, jobId),
-        rm(metaDir(jobId), { recursive: true, force: true }),
-      ]).then(
+      const cleanUp = rm(metaDir(jobId), { recursive: true, force: true }).then(
         () => undefined,
         () => undefined,
       );
@@ -219,7 +225,8 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     let t = performance.now();
     let worktree: string;
     try {
-      worktree = await cache.checkout(data.remote, data.checkoutRef, data.checkoutSha, jobId);
+      worktree = await cache.checkout(data.remote, data.checkoutRef, data.checkoutSha);
+      entry.worktree = worktree;
     } catch (error) {
       if (!(error instanceof RemoteError)) throw error;
       timings.fetchMs = performance.now() - t;
