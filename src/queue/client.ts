@@ -12,6 +12,7 @@
 import type { Job, Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { AgentActivity } from '../agents/types.js';
 import { noUsage } from '../agents/types.js';
+import type { QueueAttemptRecord } from '../run/types.js';
 import {
   attemptQueueName,
   cancelRunEvent,
@@ -52,9 +53,8 @@ export interface QueueAttemptRequest {
 }
 
 /** How an attempt ended, as the coordinator sees it: a commit in the local repository, or a failure value. */
-export type QueueAttemptOutcome =
+export type QueueAttemptOutcome = (
   | (Extract<AttemptJobResult, { ok: true }> & {
-      readonly jobId: string;
       /** The commit the job counted its changes from (an earlier one for a re-attached job). */
       readonly baseSha: string;
     })
@@ -64,23 +64,11 @@ export type QueueAttemptOutcome =
       readonly message: string;
       readonly usage: AttemptJobResult['usage'];
       readonly sessionId?: string;
-      readonly jobId: string;
-    };
+    }
+) & { readonly jobId: string; readonly costs: QueueAttemptRecord };
 
-/** The queue's per-attempt costs, in milliseconds, summed over attempts (for `npm run bench` and reports). */
-export interface QueueOverhead {
-  attempts: number;
-  /** Publishing start commits on the remote (coordinator push). */
-  publishMs: number;
-  /** Adding jobs to Redis. */
-  enqueueMs: number;
-  /** Workers fetching start commits (their clone fetch + worktree). */
-  workerFetchMs: number;
-  /** Workers pushing their commits. */
-  workerPushMs: number;
-  /** From a job's completion to its commit fetched into the local repository. */
-  resultMs: number;
-}
+/** An attempt's costs as they are counted. */
+type Costs = { -readonly [K in keyof QueueAttemptRecord]: QueueAttemptRecord[K] };
 
 /** Hooks for what the run should record. */
 export interface QueueClientHooks {
@@ -160,14 +148,6 @@ export class QueueClient {
   readonly #published = new Map<string, Promise<void>>();
   #control: QueueEventsProducer | null = null;
   #redisDown = false;
-  readonly overhead: QueueOverhead = {
-    attempts: 0,
-    publishMs: 0,
-    enqueueMs: 0,
-    workerFetchMs: 0,
-    workerPushMs: 0,
-    resultMs: 0,
-  };
 
   private constructor(
     private readonly bull: typeof import('bullmq'),
@@ -269,15 +249,12 @@ export class QueueClient {
     }
   }
 
-  /** Publishes `sha` under the run's ref on the remote, once per commit. */
+  /** Publishes `sha` under the run's ref on the remote, once per commit for every attempt that starts there. */
   #publish(runId: string, sha: string): Promise<void> {
     const key = `${runId} ${sha}`;
     let pushed = this.#published.get(key);
     if (pushed === undefined) {
-      const started = performance.now();
-      pushed = pushCommit(this.repo, this.remote, sha, startCommitRef(runId, sha)).then(() => {
-        this.overhead.publishMs += performance.now() - started;
-      });
+      pushed = pushCommit(this.repo, this.remote, sha, startCommitRef(runId, sha));
       pushed.catch(() => this.#published.delete(key));
       this.#published.set(key, pushed);
     }
@@ -296,12 +273,22 @@ export class QueueClient {
   ): Promise<QueueAttemptOutcome> {
     const { queue, events } = this.#queueFor(request.backend);
     await events.waitUntilReady();
+    const costs: Costs = {
+      jobId: '',
+      worker: null,
+      publishMs: 0,
+      enqueueMs: 0,
+      fetchMs: 0,
+      pushMs: 0,
+      resultMs: 0,
+    };
     const failed = (jobId: string, code: QueueFailureCode, message: string): QueueAttemptOutcome => ({
       ok: false,
       code,
       message,
       usage: noUsage,
       jobId,
+      costs,
     });
     // A coordinator that stopped (kill -9) while attempt N-1 ran finds its job still queued, running or
     // finished but unread (read results are removed): that job's result is this attempt's.
@@ -321,9 +308,12 @@ export class QueueClient {
       );
       break;
     }
+    costs.jobId = jobId;
     if (signal.aborted) return failed(jobId, 'killed', 'stopped before the job was queued');
+    const publishing = performance.now();
     try {
       await this.#publish(request.runId, request.checkoutSha);
+      costs.publishMs = Math.round(performance.now() - publishing);
     } catch (error) {
       if (error instanceof RemoteError) return failed(jobId, 'remote-unreachable', error.message);
       throw error;
@@ -372,8 +362,7 @@ export class QueueClient {
         removeOnComplete: { age: 7 * 24 * 3600 },
         removeOnFail: { age: 7 * 24 * 3600 },
       });
-      this.overhead.enqueueMs += performance.now() - started;
-      this.overhead.attempts += 1;
+      costs.enqueueMs = Math.round(performance.now() - started);
       // It may have finished before we listened (a re-attached job): look once.
       const job = await queue.getJob(jobId);
       const state = job === undefined ? 'unknown' : await job.getState();
@@ -401,62 +390,60 @@ export class QueueClient {
           );
         }
         case 'completed':
-          return await this.#takeResult(queue, jobId, request);
+          return await this.#takeResult(queue, jobId, request, costs);
       }
     } finally {
       this.#waiters.delete(jobId);
     }
   }
 
-  /** Reads a completed job's result, fetches its commit, removes the job (read results are consumed). */
-  async #takeResult(queue: Queue, jobId: string, request: QueueAttemptRequest): Promise<QueueAttemptOutcome> {
+  /**
+   * Reads a completed job's result and fetches its commit into the stream's branch. A read result is
+   * consumed: its job is removed (alongside the fetch) before the engine hears of it, so a resumed
+   * coordinator never re-attaches to it (a crash in between only means that attempt runs again).
+   */
+  async #takeResult(
+    queue: Queue,
+    jobId: string,
+    request: QueueAttemptRequest,
+    costs: Costs,
+  ): Promise<QueueAttemptOutcome> {
     const started = performance.now();
     const job: Job | undefined = await queue.getJob(jobId);
+    const removed = job?.remove().catch(() => undefined);
     const parsed = parseJobResult(job?.returnvalue);
-    if (!parsed.ok)
-      return {
-        ok: false,
-        code: 'bad-result',
-        message: `unreadable job result: ${parsed.message}`,
-        usage: noUsage,
-        jobId,
-      };
-    const result = parsed.result;
-    this.overhead.workerFetchMs += result.timings.fetchMs;
-    this.overhead.workerPushMs += result.timings.pushMs;
-    if (!result.ok) {
-      await job?.remove().catch(() => undefined);
-      return {
-        ok: false,
-        code: result.code,
-        message: `${result.message} (worker ${result.worker})`,
-        usage: result.usage,
-        ...(result.sessionId === undefined ? {} : { sessionId: result.sessionId }),
-        jobId,
-      };
+    if (!parsed.ok) {
+      await removed;
+      const message = `unreadable job result: ${parsed.message}`;
+      return { ok: false, code: 'bad-result', message, usage: noUsage, jobId, costs };
     }
+    const result = parsed.result;
+    costs.worker = result.worker;
+    costs.fetchMs = Math.round(result.timings.fetchMs);
+    costs.pushMs = Math.round(result.timings.pushMs);
+    const fail = async (code: QueueFailureCode, message: string): Promise<QueueAttemptOutcome> => {
+      await removed;
+      costs.resultMs = Math.round(performance.now() - started);
+      const session = result.sessionId === undefined ? {} : { sessionId: result.sessionId };
+      return { ok: false, code, message, usage: result.usage, ...session, jobId, costs };
+    };
+    if (!result.ok) return fail(result.code, `${result.message} (worker ${result.worker})`);
     let fetched: string;
     try {
       fetched = await fetchRef(this.repo, this.remote, result.resultRef, `refs/heads/${request.branch}`);
     } catch (error) {
-      if (error instanceof RemoteError)
-        return { ok: false, code: 'remote-unreachable', message: error.message, usage: result.usage, jobId };
+      if (error instanceof RemoteError) return fail('remote-unreachable', error.message);
       throw error;
     }
     if (fetched !== result.commitSha)
-      return {
-        ok: false,
-        code: 'bad-result',
-        message: `worker ${result.worker} reported ${result.commitSha.slice(0, 10)} but ${result.resultRef} holds ${fetched.slice(0, 10)}`,
-        usage: result.usage,
-        jobId,
-      };
-    // A read result is consumed: its job goes before the engine hears of it, so a resumed coordinator
-    // never re-attaches to it (a crash in between only means that attempt runs again).
-    await job?.remove().catch(() => undefined);
-    this.overhead.resultMs += performance.now() - started;
+      return fail(
+        'bad-result',
+        `worker ${result.worker} reported ${result.commitSha.slice(0, 10)} but ${result.resultRef} holds ${fetched.slice(0, 10)}`,
+      );
+    await removed;
+    costs.resultMs = Math.round(performance.now() - started);
     const data = parseJobData(job?.data);
-    return { ...result, jobId, baseSha: data.ok ? data.job.baseSha : request.baseSha };
+    return { ...result, jobId, costs, baseSha: data.ok ? data.job.baseSha : request.baseSha };
   }
 
   /** Cancels one job: removed when still waiting, else its run's agents are stopped on their workers. */

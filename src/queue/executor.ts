@@ -22,23 +22,8 @@ export class QueueExecutor implements StreamExecutor {
     private readonly backend: AttemptJobData['backend'],
   ) {}
 
-  #note: (message: string) => void = () => undefined;
-
   bindJournal(note: (message: string) => void): void {
-    this.#note = note;
     this.client.setNote(note);
-  }
-
-  /** At the run's end, the journal gets what the queue cost per attempt (also `npm run bench`'s source). */
-  settle(): Promise<void> {
-    const o = this.client.overhead;
-    if (o.attempts > 0) {
-      const per = (ms: number) => `${(ms / o.attempts).toFixed(0)} ms`;
-      this.#note(
-        `queue overhead per attempt (${String(o.attempts)} attempts): publish ${per(o.publishMs)}, enqueue ${per(o.enqueueMs)}, worker fetch ${per(o.workerFetchMs)}, worker push ${per(o.workerPushMs)}, result ${per(o.resultMs)}`,
-      );
-    }
-    return Promise.resolve();
   }
 
   async run(job: AttemptJob, signal: AbortSignal, callbacks: AttemptCallbacks): Promise<AttemptResult> {
@@ -93,8 +78,9 @@ export class QueueExecutor implements StreamExecutor {
     );
     const durationMs = Math.round(performance.now() - started);
     const agentOutcome = toAgentOutcome(outcome);
+    const queue = outcome.costs;
     if (!callbacks.onAgentEnded(agentOutcome, durationMs) || !agentOutcome.ok || !outcome.ok)
-      return { kind: 'not-committed', outcome: agentOutcome, durationMs };
+      return { kind: 'not-committed', outcome: agentOutcome, durationMs, queue };
     // Counted from the job's own base: a job re-attached after a crash may have started earlier.
     const changed = await changedPaths(job.repo, outcome.baseSha, outcome.commitSha);
     return {
@@ -106,6 +92,7 @@ export class QueueExecutor implements StreamExecutor {
       isNew: outcome.commitSha !== checkoutSha,
       changedFiles: changed,
       outOfScope: outOfScopePaths(changed, job.ownedPaths),
+      queue,
     };
   }
 }

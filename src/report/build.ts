@@ -287,6 +287,7 @@ export function buildRunReport(input: ReportInput): RunReport {
     estimate: analysis === null ? null : estimateComparison(analysis, runTotals),
     notes: state.notes,
     ...mergeQueueReport(state),
+    ...(state.queue === undefined ? {} : { runQueue: state.queue }),
   };
 }
 

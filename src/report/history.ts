@@ -246,6 +246,7 @@ export function streamHistories(
       case 'integration-reset':
       case 'batch-gated':
       case 'budget-exceeded':
+      case 'queue-attempt':
       case 'note':
       case 'safety-finding':
       case 'ports-reserved':

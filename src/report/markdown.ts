@@ -9,6 +9,7 @@ import {
   formatUsd,
   joinLink,
 } from './format.js';
+import { queueCostsText } from '../run/summary.js';
 import { failureExcerpt } from '../run/validate.js';
 import type { ConflictHandBackReport, RunReport, StreamReport } from './types.js';
 
@@ -238,6 +239,14 @@ export function renderMarkdown(report: RunReport, options: RenderOptions = {}): 
       );
     }
   }
+  const rq = report.runQueue;
+  if (rq !== undefined && rq.attempts > 0)
+    out.push(
+      '## Run queue',
+      '',
+      `${String(rq.attempts)} attempt${rq.attempts === 1 ? '' : 's'} ran on workers. The queue's cost per attempt: ${queueCostsText(rq, rq.attempts)}.`,
+      '',
+    );
   if (report.notes.length > 0) out.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   return out.join('\n');
 }

@@ -4,7 +4,7 @@
  */
 import type { StreamEstimate } from '../analyze/types.js';
 import type { Usage } from '../agents/types.js';
-import type { RunStatus, StreamStatus, BatchRecord } from '../run/types.js';
+import type { RunStatus, StreamStatus, BatchRecord, QueueTotals } from '../run/types.js';
 
 /** Bumped when a field changes meaning or disappears (adding fields does not bump it). */
 export const reportSchemaVersion = 1;
@@ -198,6 +198,8 @@ export interface RunReport {
   readonly notes: readonly string[];
   /** The merge queue: gated batches with their gate runs, and what `--speculate` wasted (absent when nothing was gated). */
   readonly mergeQueue?: MergeQueueReport;
+  /** `--redis`: what the run queue cost, summed over the attempts that ran on workers (absent for a local run). */
+  readonly runQueue?: QueueTotals;
 }
 
 /** How the merge queue went: each gated batch, the gate runs in all, and discarded speculative work. */

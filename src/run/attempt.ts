@@ -24,6 +24,7 @@ import { portOf } from './ports.js';
 import type { SetupSpec } from './setup-detect.js';
 import { ensureSetup, recordedSetupKey, setupKey, worktreeEnv, type SetupResult } from './setup.js';
 import type { WorktreeSlots } from './slots.js';
+import type { QueueAttemptRecord } from './types.js';
 
 /** What to run: one attempt of a stream, from a commit. */
 export interface AttemptJob {
@@ -104,7 +105,7 @@ export interface AttemptCallbacks {
 }
 
 /** How an attempt ended: without a commit (the agent failed, or its work was discarded), or committed. */
-export type AttemptResult =
+export type AttemptResult = (
   | {
       readonly kind: 'not-committed';
       readonly outcome: AgentOutcome;
@@ -128,7 +129,11 @@ export type AttemptResult =
       /** Changed paths the stream does not own. */
       readonly outOfScope: readonly string[];
       readonly staleLock?: string;
-    };
+    }
+) & {
+  /** The attempt's job, when it ran on the run queue (`--redis`): the engine journals it. */
+  readonly queue?: QueueAttemptRecord;
+};
 
 /** Runs the agent of an attempt (a local child process, a worker elsewhere). */
 export type AgentRunner = (

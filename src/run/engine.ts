@@ -1352,6 +1352,9 @@ class RunEngine {
         onAgentEnded,
       },
     );
+    // `--redis`: what the queue cost this attempt, journaled as it happens (the report and resume read it).
+    if (result.queue !== undefined)
+      this.emit({ type: 'queue-attempt', streamId: id, attempt, ...result.queue });
     if (result.kind === 'setup-failed') {
       if (this.#stopping()) {
         this.emit({ type: 'stream-interrupted', streamId: id, reason: 'run interrupted during setup' });

@@ -1,7 +1,7 @@
 /** Reporters: subscribers that turn run events into text (one line per event) or JSON lines. */
 import type { RunEvent } from './types.js';
 import { unreachable } from './types.js';
-import { formatUsage, formatUsd } from './summary.js';
+import { formatUsage, formatUsd, queueCostsText } from './summary.js';
 
 const shortSha = (sha: string) => sha.slice(0, 10);
 
@@ -58,6 +58,8 @@ export function formatEventLine(event: RunEvent): string | null {
       return `budget exceeded: $${event.costUsd.toFixed(2)} of $${event.budgetUsd.toFixed(2)}; stopping agents (resumable)`;
     case 'batch-gated':
       return `batch of ${String(event.streamIds.length)} gated in ${String(event.gateRuns)} gate run${event.gateRuns === 1 ? '' : 's'}: ${String(event.landed.length)} landed${event.culprits.length > 0 ? `; broke the gate: ${event.culprits.join(', ')}` : ''}`;
+    case 'queue-attempt':
+      return `${event.streamId}: attempt ${String(event.attempt)} ran on worker ${event.worker ?? '?'} (queue: ${queueCostsText(event)})`;
     case 'note':
       return event.message;
     case 'safety-finding':

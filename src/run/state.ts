@@ -245,6 +245,18 @@ export function applyEvent(state: RunState | null, event: RunEvent): RunState | 
         `budget of $${event.budgetUsd.toFixed(2)} exceeded ($${event.costUsd.toFixed(2)} spent)`,
       );
       break;
+    case 'queue-attempt': {
+      const q = state.queue;
+      state.queue = {
+        attempts: (q?.attempts ?? 0) + 1,
+        publishMs: (q?.publishMs ?? 0) + event.publishMs,
+        enqueueMs: (q?.enqueueMs ?? 0) + event.enqueueMs,
+        fetchMs: (q?.fetchMs ?? 0) + event.fetchMs,
+        pushMs: (q?.pushMs ?? 0) + event.pushMs,
+        resultMs: (q?.resultMs ?? 0) + event.resultMs,
+      };
+      break;
+    }
     case 'note':
       state.notes.push(event.message);
       break;

@@ -2,7 +2,7 @@
 import type { Usage } from '../agents/types.js';
 import type { Analysis } from '../analyze/types.js';
 import { addUsage } from './state.js';
-import type { RunState, StreamState } from './types.js';
+import type { QueueCosts, RunState, StreamState } from './types.js';
 
 /** What the summary adds when the caller has it: estimates, budgets, the report's path. */
 export interface SummaryContext {
@@ -83,6 +83,12 @@ function costLines(state: RunState, rows: readonly StreamState[], context: Summa
       );
   }
   return lines;
+}
+
+/** The run queue's costs of one attempt (or the mean over `attempts`), for a line of text. */
+export function queueCostsText(c: QueueCosts, attempts = 1): string {
+  const ms = (x: number) => `${(x / attempts).toFixed(0)} ms`;
+  return `publish ${ms(c.publishMs)}, enqueue ${ms(c.enqueueMs)}, worker fetch ${ms(c.fetchMs)}, worker push ${ms(c.pushMs)}, result ${ms(c.resultMs)}`;
 }
 
 /** Gate runs per gated batch, and what `--speculate` wasted. */
@@ -186,6 +192,10 @@ export function formatSummary(
   if (state.setups !== undefined && state.setups.runs > 0)
     lines.push(
       `Setup: ran ${String(state.setups.runs)} time${state.setups.runs === 1 ? '' : 's'} in ${duration(state.setups.durationMs)}${state.setups.failed > 0 ? ` (${String(state.setups.failed)} failed)` : ''}; recycled worktrees skipped the rest`,
+    );
+  if (state.queue !== undefined && state.queue.attempts > 0)
+    lines.push(
+      `Run queue: ${String(state.queue.attempts)} attempt${state.queue.attempts === 1 ? '' : 's'} on workers; per attempt ${queueCostsText(state.queue, state.queue.attempts)}.`,
     );
   for (const note of state.notes) lines.push(`Note: ${note}`);
   lines.push(`Integration branch: ${state.integrationBranch}`);

@@ -212,6 +212,33 @@ export interface RunState {
   setups?: { runs: number; failed: number; durationMs: number };
   /** The validation commands failed on the base commit (the run stopped before any agent started). */
   baselineFailure?: GateFailure | null;
+  /** `--redis`: what the run queue cost, summed over the attempts that ran on workers (`queue-attempt`). */
+  queue?: QueueTotals;
+}
+
+/** What the run queue cost one attempt, in milliseconds (see the `queue-attempt` event). */
+export interface QueueCosts {
+  /** Publishing the start commit on the remote (the coordinator's push; 0 when already published). */
+  readonly publishMs: number;
+  /** Adding the job to Redis. */
+  readonly enqueueMs: number;
+  /** The worker fetching the start commit and checking it out. */
+  readonly fetchMs: number;
+  /** The worker committing and pushing its commit. */
+  readonly pushMs: number;
+  /** From the job's completion to its commit fetched into the coordinator's repository. */
+  readonly resultMs: number;
+}
+
+/** One attempt's job on the run queue: its id, the worker that ran it (once it reported back), its costs. */
+export interface QueueAttemptRecord extends QueueCosts {
+  readonly jobId: string;
+  readonly worker: string | null;
+}
+
+/** The run queue's costs summed over attempts. */
+export interface QueueTotals extends QueueCosts {
+  readonly attempts: number;
 }
 
 /** Fields every event carries. */
@@ -409,6 +436,12 @@ export type RunEvent = EventBase &
       }
     | { readonly type: 'stream-interrupted'; readonly streamId: string; readonly reason: string }
     | { readonly type: 'budget-exceeded'; readonly costUsd: number; readonly budgetUsd: number }
+    | ({
+        /** `--redis`: an attempt ran on a worker; what the queue cost it beside the agent. */
+        readonly type: 'queue-attempt';
+        readonly streamId: string;
+        readonly attempt: number;
+      } & QueueAttemptRecord)
     | { readonly type: 'note'; readonly message: string }
     | {
         /**

@@ -239,6 +239,7 @@ export function applyLiveEvent(model: LiveModel, event: RunEvent): LogLine[] {
       return line(event.mode === 'fail' ? 'bad' : 'warn');
     case 'integration-reset':
     case 'batch-gated':
+    case 'queue-attempt':
     case 'note':
     case 'ports-reserved':
       return line('dim');

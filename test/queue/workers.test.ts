@@ -165,6 +165,24 @@ function expectMergedOnce(repo: string, state: StatusJson, count: number): void 
   expect(state.mergeOrder).toHaveLength(count);
 }
 
+/** The run's journal (its only run). */
+function journal(repo: string): { type: string; [key: string]: unknown }[] {
+  const runs = path.join(repo, '.maestro', 'runs');
+  return readFileSync(path.join(runs, readdirSync(runs)[0] ?? '', 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string });
+}
+
+/** The queue totals of the run's `state.json` (written from the state the journal folds into). */
+function queueTotals(repo: string): { attempts: number; fetchMs: number; resultMs: number } | undefined {
+  const runs = path.join(repo, '.maestro', 'runs');
+  const state = JSON.parse(
+    readFileSync(path.join(runs, readdirSync(runs)[0] ?? '', 'state.json'), 'utf8'),
+  ) as { queue?: { attempts: number; fetchMs: number; resultMs: number } };
+  return state.queue;
+}
+
 async function activeJobs(redis: TestRedis): Promise<number> {
   const queue = new Queue('attempts-command', { connection: { url: redis.url }, prefix: 'maestro' });
   try {
@@ -232,6 +250,16 @@ describe('maestro worker and run --redis', () => {
     // Each attempt ran once, on one worker.
     const starts = f.agent.timeline().filter((e) => e.event === 'start');
     expect(starts).toHaveLength(24);
+    // The queue's costs are journaled per attempt, as each one ends, naming the worker that ran it.
+    const costs = journal(f.repo).filter((e) => e.type === 'queue-attempt');
+    expect(costs).toHaveLength(24);
+    expect(new Set(costs.map((e) => e['streamId']))).toEqual(new Set(Object.keys(state.streams)));
+    for (const e of costs) {
+      expect(['w1', 'w2']).toContain(e['worker']);
+      for (const key of ['publishMs', 'enqueueMs', 'fetchMs', 'pushMs', 'resultMs'])
+        expect(e[key]).toBeGreaterThanOrEqual(0);
+    }
+    expect(queueTotals(f.repo)?.attempts).toBe(24);
     // The password is never written to the run directory.
     const runDir = path.join(
       f.repo,
@@ -296,6 +324,13 @@ describe('maestro worker and run --redis', () => {
     expectMergedOnce(f.repo, state, 6);
     // No agent ran twice.
     expect(f.agent.timeline().filter((e) => e.event === 'start')).toHaveLength(6);
+    // The queue's costs of the attempts taken before the crash live in the journal and count after
+    // resume: one record per attempt, and the totals are rebuilt from them.
+    const costs = journal(f.repo).filter((e) => e.type === 'queue-attempt');
+    expect(costs.map((e) => e['streamId']).sort()).toEqual(['s1', 's2', 's3', 's4', 's5', 's6']);
+    const totals = queueTotals(f.repo);
+    expect(totals?.attempts).toBe(6);
+    expect(totals?.fetchMs).toBe(costs.reduce((sum, e) => sum + Number(e['fetchMs']), 0));
   });
 
   it('maestro abort cancels the run: no job left running, no agent left on the workers', async () => {
