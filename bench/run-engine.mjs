@@ -14,25 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-
-const cli = new URL('../dist/cli.js', import.meta.url).pathname;
-const env = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Bench',
-  GIT_AUTHOR_EMAIL: 'bench@maestro.invalid',
-  GIT_COMMITTER_NAME: 'Bench',
-  GIT_COMMITTER_EMAIL: 'bench@maestro.invalid',
-  NO_COLOR: '1',
-};
-
-/** A deterministic pseudo-random generator, so every run benchmarks the same DAG. */
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { AGENT, cli, env, makeDag, makeRepo, median, rng, writeCase } from './streams.mjs';
 
 /** A layered DAG of `n` streams like `makeDag`, with agent durations drawn from `lo`..`hi` seconds. */
 function makeDagRange(n, lo, hi) {
@@ -48,25 +30,6 @@ function chainBound(nodes, gateSeconds) {
   return Math.max(...finish.values());
 }
 
-/** A layered DAG of `n` streams: each depends on up to two streams of earlier layers. */
-function makeDag(n, unitSeconds) {
-  const rand = rng(42);
-  const nodes = [];
-  for (let i = 1; i <= n; i++) {
-    const deps = new Set();
-    if (i > 10) {
-      deps.add(1 + Math.floor(rand() * (i - 1)));
-      if (rand() < 0.5) deps.add(1 + Math.floor(rand() * (i - 1)));
-    }
-    nodes.push({
-      id: i,
-      deps: [...deps].sort((a, b) => a - b),
-      seconds: unitSeconds * (1 + Math.floor(rand() * 3)),
-    });
-  }
-  return nodes;
-}
-
 function lowerBound(nodes, slots) {
   const finish = new Map();
   for (const node of nodes)
@@ -76,50 +39,11 @@ function lowerBound(nodes, slots) {
   return { critical, total, bound: Math.max(critical, total / slots) };
 }
 
-function planText(nodes) {
-  const lines = ['# Benchmark plan', ''];
-  for (const node of nodes) {
-    lines.push(`## Phase ${node.id}: Unit ${node.id}`, '');
-    lines.push(
-      node.deps.length > 0
-        ? `Depends on: ${node.deps.map((d) => `Phase ${d}`).join(', ')}`
-        : 'Depends on: none',
-      '',
-    );
-    lines.push('Files:', `- \`u${node.id}.txt\``, '');
-  }
-  return lines.join('\n');
-}
-
-function makeRepo(dir) {
-  execFileSync('git', ['init', '-q', '-b', 'main', dir], { env });
-  writeFileSync(join(dir, 'README.md'), '# bench\n');
-  execFileSync('git', ['add', '-A'], { cwd: dir, env });
-  execFileSync('git', ['commit', '-qm', 'init'], { cwd: dir, env });
-}
-
-/**
- * Stand-in agent: sleeps its stream's duration, then writes its file. Shell built-ins except `sleep`,
- * so it costs what make's recipe below costs (a shell and a `sleep`), and only Maestro's own work differs.
- */
-const AGENT = `while read -r id d; do [ "$id" = "$MAESTRO_STREAM_ID" ] && break; d=0; done < "$BENCH_DURATIONS"
-[ "\${d:-0}" = 0 ] || sleep "$d"
-echo "$MAESTRO_STREAM_ID" > "\${MAESTRO_FILES%%
-*}"
-`;
-
 function timeMaestro(dir, nodes, schedule, slots, durationsByStream, extraArgs = []) {
   const root = mkdtempSync(join(dir, `${schedule}-`));
   const repo = join(root, 'repo');
   makeRepo(repo);
-  writeFileSync(join(root, 'plan.md'), planText(nodes));
-  writeFileSync(join(root, 'agent.sh'), AGENT);
-  writeFileSync(
-    join(root, 'durations.txt'),
-    Object.entries(durationsByStream)
-      .map(([id, seconds]) => `${id} ${seconds}\n`)
-      .join(''),
-  );
+  writeCase(root, nodes, durationsByStream);
   const t0 = Date.now();
   const r = spawnSync(
     process.execPath,
@@ -212,8 +136,6 @@ function timeRawGit(dir, streams) {
   }
   return (performance.now() - t0) / 1000;
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const fmt = (x) => x.toFixed(2).padStart(6);
 
