@@ -32,6 +32,7 @@ import {
   type AttemptJobData,
   type AttemptJobResult,
   type QueueFailureCode,
+  type WorkerSetupFailure,
 } from './schema.js';
 
 /** What the coordinator asks for: run this attempt from this commit. */
@@ -44,6 +45,8 @@ export interface QueueAttemptRequest {
   readonly checkoutSha: string;
   /** The commit the stream's changes are counted from. */
   readonly baseSha: string;
+  /** A conflict handed back: this commit is merged into the checkout before the agent starts. */
+  readonly mergeFromSha?: string;
   /** The local branch the worker's commit is fetched into. */
   readonly branch: string;
   readonly commitMessage: string;
@@ -62,6 +65,8 @@ export type QueueAttemptOutcome = (
       readonly ok: false;
       readonly code: QueueFailureCode;
       readonly message: string;
+      /** Code `setup`: the worker's setup command that failed. */
+      readonly setup?: WorkerSetupFailure;
       readonly usage: AttemptJobResult['usage'];
       readonly sessionId?: string;
     }
@@ -312,7 +317,10 @@ export class QueueClient {
     if (signal.aborted) return failed(jobId, 'killed', 'stopped before the job was queued');
     const publishing = performance.now();
     try {
-      await this.#publish(request.runId, request.checkoutSha);
+      await Promise.all([
+        this.#publish(request.runId, request.checkoutSha),
+        ...(request.mergeFromSha === undefined ? [] : [this.#publish(request.runId, request.mergeFromSha)]),
+      ]);
       costs.publishMs = Math.round(performance.now() - publishing);
     } catch (error) {
       if (error instanceof RemoteError) return failed(jobId, 'remote-unreachable', error.message);
@@ -347,6 +355,7 @@ export class QueueClient {
         checkoutRef: startCommitRef(request.runId, request.checkoutSha),
         checkoutSha: request.checkoutSha,
         baseSha: request.baseSha,
+        ...(request.mergeFromSha === undefined ? {} : { mergeFromSha: request.mergeFromSha }),
         resultRefPrefix: resultRefPrefix(request.runId, request.streamId, request.attempt),
         commitMessage: request.commitMessage,
         timeoutMs: request.timeoutMs,
@@ -427,7 +436,11 @@ export class QueueClient {
       const session = result.sessionId === undefined ? {} : { sessionId: result.sessionId };
       return { ok: false, code, message, usage: result.usage, ...session, jobId, costs };
     };
-    if (!result.ok) return fail(result.code, `${result.message} (worker ${result.worker})`);
+    if (!result.ok) {
+      if (result.setup === undefined) return fail(result.code, `${result.message} (worker ${result.worker})`);
+      const outcome = await fail(result.code, result.message);
+      return { ...outcome, ok: false, code: 'setup', message: result.message, setup: result.setup };
+    }
     let fetched: string;
     try {
       fetched = await fetchRef(this.repo, this.remote, result.resultRef, `refs/heads/${request.branch}`);

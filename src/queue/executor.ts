@@ -55,6 +55,7 @@ export class QueueExecutor implements StreamExecutor {
         backend: this.backend,
         checkoutSha,
         baseSha: job.startSha,
+        ...(job.mergeFrom === undefined ? {} : { mergeFromSha: job.mergeFrom }),
         branch: job.branch,
         commitMessage: job.commitMessage,
         timeoutMs: job.timeoutMs,
@@ -77,8 +78,18 @@ export class QueueExecutor implements StreamExecutor {
       },
     );
     const durationMs = Math.round(performance.now() - started);
-    const agentOutcome = toAgentOutcome(outcome);
     const queue = outcome.costs;
+    if (!outcome.ok && outcome.code === 'setup' && outcome.setup !== undefined) {
+      // The worker's setup failed: the agent did not run, as when a local setup fails.
+      const setup = {
+        ok: false as const,
+        ...outcome.setup,
+        output: `${outcome.message}\n${outcome.setup.output}`,
+      };
+      callbacks.onSetupEnded?.(setup);
+      return { kind: 'setup-failed', setup, queue };
+    }
+    const agentOutcome = toAgentOutcome(outcome);
     if (!callbacks.onAgentEnded(agentOutcome, durationMs) || !agentOutcome.ok || !outcome.ok)
       return { kind: 'not-committed', outcome: agentOutcome, durationMs, queue };
     // Counted from the job's own base: a job re-attached after a crash may have started earlier.
@@ -101,5 +112,7 @@ export class QueueExecutor implements StreamExecutor {
 function toAgentOutcome(outcome: QueueAttemptOutcome): AgentOutcome {
   const session = outcome.sessionId === undefined ? {} : { sessionId: outcome.sessionId };
   if (outcome.ok) return { ok: true, report: outcome.report, usage: outcome.usage, ...session };
-  return { ok: false, code: outcome.code, message: outcome.message, usage: outcome.usage, ...session };
+  // `setup` without its details (a result that lost them) counts as the agent not starting.
+  const code = outcome.code === 'setup' ? 'crashed' : outcome.code;
+  return { ok: false, code, message: outcome.message, usage: outcome.usage, ...session };
 }

@@ -6,10 +6,9 @@
  * each machine (SSH keys, credential helpers); nothing here handles a secret.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { git, gitRaw, GitError } from '../git/git.js';
-import { PriorityLock } from '../util/priority-lock.js';
 
 /** A git remote operation that failed (unreachable, refused, missing ref): an expected failure. */
 export class RemoteError extends Error {
@@ -82,23 +81,16 @@ export async function deleteRemoteRefs(repo: string, remote: string, prefix: str
 }
 
 /**
- * A worker's cached clones: one bare repository per remote under `<workDir>/repos/`, and a pool of
- * worktrees per clone under `<workDir>/jobs/`, each used by one job at a time. A job takes a free
- * worktree and brings it to its start commit (`checkout --force` + `clean`, in proportion to what
- * changed) instead of checking the whole tree out anew: the worker's part of a dependency link is one
- * fetch of the start commit (skipped when this worker already has it) and that reset. Fetches of one
- * commit are shared by the jobs that start from it; git's worktree records are only touched (adding a
- * worktree, pruning a broken one) one at a time per clone.
+ * A worker's cached clones: one bare repository per remote under `<workDir>/repos/`, into which jobs'
+ * start commits are fetched (once per commit for all the jobs that start from it, and not at all when
+ * the clone already has it). The worktrees jobs run in are recycled slots of the clone
+ * (`WorktreeSlots`, as for a local run) under `worktreeRoot(remote)`.
  */
 export class CloneCache {
-  readonly #locks = new Map<string, PriorityLock>();
   /** By clone: the bare repository exists. */
   readonly #inits = new Map<string, Promise<void>>();
   /** By clone and commit: the commit is (being) fetched into the clone. */
   readonly #fetched = new Map<string, Promise<void>>();
-  /** By clone: worktrees no job uses now. */
-  readonly #free = new Map<string, string[]>();
-  #made = 0;
 
   constructor(readonly workDir: string) {}
 
@@ -107,13 +99,9 @@ export class CloneCache {
     return path.join(this.workDir, 'repos', `${cloneKey(remote)}.git`);
   }
 
-  #serial<T>(clone: string, work: () => Promise<T>): Promise<T> {
-    let lock = this.#locks.get(clone);
-    if (lock === undefined) {
-      lock = new PriorityLock();
-      this.#locks.set(clone, lock);
-    }
-    return lock.run(0, work);
+  /** Where the worktree slots of `remote`'s clone live. */
+  worktreeRoot(remote: string): string {
+    return path.join(this.workDir, 'worktrees', cloneKey(remote));
   }
 
   #init(clone: string): Promise<void> {
@@ -130,13 +118,13 @@ export class CloneCache {
     return made;
   }
 
-  /** Fetches `ref` from `remote` into `clone`, once per commit for all the jobs that start from it. */
+  /** Fetches `ref` (expected to hold `sha`) from `remote` into `clone`, unless the clone has `sha`. */
   #fetch(clone: string, remote: string, ref: string, sha: string): Promise<void> {
     const key = `${clone} ${sha}`;
     let fetched = this.#fetched.get(key);
     if (fetched === undefined) {
       fetched = (async () => {
-        // Already here (a worker restarted on its work directory, a retry from the same commit): no transfer.
+        // Already here (a retry from the same commit, a worker restarted on its work directory).
         if ((await gitRaw(clone, ['cat-file', '-e', `${sha}^{commit}`])).exitCode === 0) return;
         const got = await fetchRef(clone, remote, ref, ref);
         if (got !== sha)
@@ -149,53 +137,17 @@ export class CloneCache {
   }
 
   /**
-   * Fetches `ref` (expected to hold `sha`) from `remote` into the cached clone, creating the clone on
-   * first use, and checks `sha` out (detached, clean) in a worktree of the pool that no other job uses.
-   * Returns the worktree; give it back with `release` once nothing runs in it any more.
+   * Makes sure the cached clone of `remote` exists and holds every commit of `commits` (each fetched
+   * from the ref that holds it); returns the clone.
    */
-  async checkout(remote: string, ref: string, sha: string): Promise<string> {
+  async fetchCommits(
+    remote: string,
+    commits: readonly { readonly ref: string; readonly sha: string }[],
+  ): Promise<string> {
     const clone = this.cloneDir(remote);
     await this.#init(clone);
-    await this.#fetch(clone, remote, ref, sha);
-    const free = this.#free.get(clone);
-    const reused = free?.pop();
-    const worktree = reused ?? path.join(this.workDir, 'jobs', `${cloneKey(remote)}-${String(++this.#made)}`);
-    try {
-      if (reused === undefined || !(await this.#reset(clone, worktree, sha)))
-        await this.#serial(clone, async () => {
-          // New, or broken by the job before (its `.git` gone or replaced): checked out anew.
-          await rm(worktree, { recursive: true, force: true });
-          await gitRaw(clone, ['worktree', 'prune']);
-          await mkdir(path.dirname(worktree), { recursive: true });
-          await git(clone, ['worktree', 'add', '--quiet', '--detach', worktree, sha]);
-        });
-    } catch (error) {
-      this.release(remote, worktree);
-      throw error;
-    }
-    return worktree;
-  }
-
-  /** Brings a worktree of the pool to `sha`, discarding what the job before left; false when it is broken. */
-  async #reset(clone: string, worktree: string, sha: string): Promise<boolean> {
-    // The worktree's `.git` must still be the link git wrote: an agent could have replaced it.
-    const link = await readFile(path.join(worktree, '.git'), 'utf8').catch(() => '');
-    const name = path.basename(worktree);
-    if (link.trim() !== `gitdir: ${path.join(clone, 'worktrees', name)}`) return false;
-    const checkedOut = await gitRaw(worktree, ['checkout', '--quiet', '--force', '--detach', sha]);
-    if (checkedOut.exitCode !== 0) return false;
-    return (await gitRaw(worktree, ['clean', '-ffdxq'])).exitCode === 0;
-  }
-
-  /** Gives a job's worktree back to the pool (its files stay until the next job resets them). */
-  release(remote: string, worktree: string): void {
-    const clone = this.cloneDir(remote);
-    let free = this.#free.get(clone);
-    if (free === undefined) {
-      free = [];
-      this.#free.set(clone, free);
-    }
-    if (!free.includes(worktree)) free.push(worktree);
+    await Promise.all(commits.map((c) => this.#fetch(clone, remote, c.ref, c.sha)));
+    return clone;
   }
 }
 

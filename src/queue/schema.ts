@@ -12,7 +12,7 @@ import type { AgentActivity, AgentFailureCode, Usage } from '../agents/types.js'
 import { loadZod, once } from '../util/lazy.js';
 
 /** Version of the job format; a worker refuses jobs of another version with a clear message. */
-export const jobFormatVersion = 1;
+export const jobFormatVersion = 2;
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const shaPattern = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -56,6 +56,11 @@ const buildSchemas = once(() => {
     checkoutSha: sha,
     /** The commit the stream's changes are counted from (its start on the integration branch). */
     baseSha: sha,
+    /**
+     * A merge conflict handed back to the agent: this commit (published like the start commit, under
+     * `startCommitRef`) is merged into the checkout first, its conflict markers left for the agent.
+     */
+    mergeFromSha: sha.optional(),
     /** Where the worker pushes its commit: `<resultRefPrefix>/<execution>`. */
     resultRefPrefix: ref,
     commitMessage: z.string().min(1).max(2000),
@@ -93,7 +98,21 @@ const buildSchemas = once(() => {
       report: z.string(),
       ...common,
     }),
-    z.object({ ok: z.literal(false), code: z.string(), message: z.string(), ...common }),
+    z.object({
+      ok: z.literal(false),
+      code: z.string(),
+      message: z.string(),
+      /** The worker's setup failed (code `setup`): the agent did not run. */
+      setup: z
+        .object({
+          command: z.string(),
+          exitCode: z.int().nullable(),
+          output: z.string(),
+          durationMs: z.number(),
+        })
+        .optional(),
+      ...common,
+    }),
   ]);
   return { job, result };
 });
@@ -101,8 +120,8 @@ const buildSchemas = once(() => {
 /** A stream-attempt job as it is stored in Redis. */
 export type AttemptJobData = z.infer<ReturnType<typeof buildSchemas>['job']>;
 
-/** Failure codes of an attempt run on a worker: the agents' own and the queue's (see `AgentFailureCode`). */
-export type QueueFailureCode = AgentFailureCode;
+/** Failure codes of an attempt run on a worker: the agents' own and the queue's (see `AgentFailureCode`), and `setup`. */
+export type QueueFailureCode = AgentFailureCode | 'setup';
 
 /** A worker's result for one job (BullMQ's return value). Failures of the agent are results, not job failures. */
 export type AttemptJobResult =
@@ -121,11 +140,21 @@ export type AttemptJobResult =
       readonly ok: false;
       readonly code: QueueFailureCode;
       readonly message: string;
+      /** Code `setup`: the worker's setup command that failed (the agent did not run). */
+      readonly setup?: WorkerSetupFailure;
       readonly usage: Usage;
       readonly sessionId?: string;
       readonly worker: string;
       readonly timings: AttemptTimings;
     };
+
+/** A worker's setup command that failed, as the job's result reports it. */
+export interface WorkerSetupFailure {
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly output: string;
+  readonly durationMs: number;
+}
 
 /** Where a worker spent an attempt's time (the queue's overhead is fetch + push). */
 export interface AttemptTimings {

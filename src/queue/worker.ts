@@ -26,7 +26,11 @@ import {
   type AgentTask,
   type Usage,
 } from '../agents/types.js';
-import { commitAll, commitIdentityArgs } from '../git/git.js';
+import { commitIdentityArgs } from '../git/git.js';
+import { runAttempt, type AttemptSetup } from '../run/attempt.js';
+import { findFreePortBlock, portSpan } from '../run/ports.js';
+import type { SetupSpec } from '../run/setup-detect.js';
+import { WorktreeSlots } from '../run/slots.js';
 import {
   attemptQueueName,
   cancelRunEvent,
@@ -37,6 +41,7 @@ import {
 } from './connection.js';
 import { CloneCache, RemoteError, pushCommit } from './remote.js';
 import {
+  startCommitRef,
   parseJobData,
   type AttemptJobData,
   type AttemptJobResult,
@@ -59,7 +64,15 @@ export interface WorkerConfig {
   readonly lockMs?: number;
   /** One line per job event, for the worker's log. */
   readonly log: (line: string) => void;
+  /**
+   * What gets each worktree ready before the agent (`--setup`): the worker's own configuration, never
+   * a job's, so that whoever can write to Redis cannot choose a command the worker runs.
+   */
+  readonly setup?: SetupSpec;
 }
+
+/** No setup: the agent starts in the bare checkout. */
+export const noSetup: SetupSpec = { commands: [], source: 'none', detectedFrom: [], tools: [], teardown: [] };
 
 /** A running worker. */
 export interface RunningWorker {
@@ -85,8 +98,6 @@ interface RunningJob {
   readonly runId: string;
   readonly controller: AbortController;
   cause: StopCause | null;
-  /** The pool worktree the job checked out, given back when the job ends. */
-  worktree: string | null;
 }
 
 function failure(
@@ -125,6 +136,14 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   const name = config.name ?? `${hostname()}-${String(process.pid)}`;
   const lockMs = config.lockMs ?? defaultLockMs;
   const cache = new CloneCache(config.workDir);
+  const slots = new WorktreeSlots();
+  // The worker's own setup (`--setup`), never a job's: MAESTRO_PORT blocks of this machine, one per slot.
+  const setup: AttemptSetup = {
+    spec: config.setup ?? noSetup,
+    root: config.workDir,
+    included: [],
+    portBase: await findFreePortBlock((config.concurrency * config.backends.size + 1) * portSpan),
+  };
   await mkdir(config.workDir, { recursive: true });
   const reaper = startReaper(config.workDir);
   const running = new Map<string, RunningJob>();
@@ -169,7 +188,6 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       runId: data.runId,
       controller: new AbortController(),
       cause: null,
-      worktree: null,
     };
     running.set(jobId, entry);
     config.log(`${jobId}: started (${data.backend}, ${data.streamId} attempt ${String(data.attempt)})`);
@@ -191,8 +209,6 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       return result;
     } finally {
       running.delete(jobId);
-      // Nothing runs in its worktree any more (the agent's process group is gone): the next job reuses it.
-      if (entry.worktree !== null) cache.release(data.remote, entry.worktree);
       // Clean-up off the job's path (its result is already final); `stop` waits for it.
       const cleanUp = rm(metaDir(jobId), { recursive: true, force: true }).then(
         () => undefined,
@@ -222,20 +238,25 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     entry: RunningJob,
   ): Promise<AttemptJobResult> => {
     const timings = { fetchMs: 0, agentMs: 0, pushMs: 0 };
-    let t = performance.now();
-    let worktree: string;
+    const t0 = performance.now();
+    let clone: string;
     try {
-      worktree = await cache.checkout(data.remote, data.checkoutRef, data.checkoutSha);
-      entry.worktree = worktree;
+      clone = await cache.fetchCommits(data.remote, [
+        { ref: data.checkoutRef, sha: data.checkoutSha },
+        ...(data.mergeFromSha === undefined
+          ? []
+          : [{ ref: startCommitRef(data.runId, data.mergeFromSha), sha: data.mergeFromSha }]),
+      ]);
     } catch (error) {
       if (!(error instanceof RemoteError)) throw error;
-      timings.fetchMs = performance.now() - t;
+      timings.fetchMs = performance.now() - t0;
       return failure('remote-unreachable', error.message, name, timings);
     }
-    timings.fetchMs = performance.now() - t;
     const dir = metaDir(jobId);
     await mkdir(dir, { recursive: true });
-    const task: AgentTask = {
+    const promptFile = path.join(dir, 'prompt.md');
+    // The prompt reaches the agent as a file and on stdin, never through a shell command line.
+    const task: Promise<AgentTask> = writeFile(promptFile, data.task.prompt).then(() => ({
       runId: data.runId,
       streamId: data.streamId,
       streamTitle: data.task.streamTitle,
@@ -244,55 +265,100 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       model: data.task.model,
       files: data.task.files,
       prompt: data.task.prompt,
-      promptFile: path.join(dir, 'prompt.md'),
+      promptFile,
       reportFile: path.join(dir, 'report.md'),
-      cwd: worktree,
+      // `runAttempt` sets the worktree and its environment (MAESTRO_PORT…).
+      cwd: '',
       validationCommands: data.task.validationCommands,
       ...(data.task.budgetUsd === undefined ? {} : { budgetUsd: data.task.budgetUsd }),
       ...(data.task.resumeSessionId === undefined ? {} : { resumeSessionId: data.task.resumeSessionId }),
       env: {},
-    };
-    // The prompt reaches the agent as a file and on stdin, never through a shell command line.
-    await writeFile(task.promptFile, task.prompt);
+    }));
     const progress = new ProgressSender(job);
-    t = performance.now();
-    const outcome = await runAgent(backend, task, {
-      timeoutMs: data.timeoutMs,
-      stallMs: data.stallMs,
-      signal: entry.controller.signal,
-      onActivity: (activity) => {
-        progress.add(activity);
+    let agentEnded = 0;
+    // The same attempt unit as a local run: a recycled worktree slot of the clone, set up with this
+    // worker's own setup, the agent, the commit. It starts from the job's commit (a fresh branch in
+    // the clone); the coordinator counts the changes from the job's base.
+    const attempt = await runAttempt(
+      {
+        repo: clone,
+        streamId: data.streamId,
+        attempt: data.attempt,
+        branch: `maestro-worker/${data.runId}/${data.streamId}`,
+        worktreeRoot: cache.worktreeRoot(data.remote),
+        setup,
+        startSha: data.checkoutSha,
+        continueBranch: false,
+        ...(data.mergeFromSha === undefined ? {} : { mergeFrom: data.mergeFromSha }),
+        priority: 0,
+        task,
+        logFile: path.join(dir, 'agent.log'),
+        timeoutMs: data.timeoutMs,
+        stallMs: data.stallMs,
+        commitMessage: data.commitMessage,
+        identity: await identityFor(data.remote, clone),
+        ownedPaths: data.task.files,
       },
-      logFile: path.join(dir, 'agent.log'),
-    });
-    timings.agentMs = performance.now() - t;
+      slots,
+      (agentTask, logFile, limits, signal, onActivity) =>
+        runAgent(backend, agentTask, { ...limits, signal, onActivity, logFile }),
+      entry.controller.signal,
+      {
+        onStarted: () => {
+          timings.fetchMs = performance.now() - t0;
+        },
+        onSetupStarted: (commands) => {
+          progress.add({ kind: 'output', text: `[worker ${name}] setup: ${commands.join(' && ')}` });
+        },
+        onActivity: (activity) => {
+          progress.add(activity);
+        },
+        onAgentEnded: (_outcome, durationMs) => {
+          timings.agentMs = durationMs;
+          agentEnded = performance.now();
+          // Stopping (handed back, cancelled, lock lost): its work is not committed.
+          return entry.cause === null;
+        },
+      },
+    );
     await progress.close();
-    const sessionId = outcome.sessionId;
-    if (entry.cause !== null || !outcome.ok)
+    if (attempt.kind === 'setup-failed') {
+      const { command, exitCode, output, durationMs } = attempt.setup;
+      if (entry.cause !== null) return failure('killed', 'stopped during setup', name, timings);
+      return {
+        ok: false,
+        code: 'setup',
+        message: `setup \`${command}\` exited ${String(exitCode)} on worker ${name}`,
+        setup: { command, exitCode, output, durationMs },
+        usage: noUsage,
+        worker: name,
+        timings,
+      };
+    }
+    if (attempt.kind === 'not-committed') {
+      const { outcome } = attempt;
       return outcome.ok
-        ? failure('killed', 'stopped', name, timings, outcome.usage, sessionId)
-        : failure(outcome.code, outcome.message, name, timings, outcome.usage, sessionId);
-    t = performance.now();
-    const commit = await commitAll(worktree, data.commitMessage, {
-      identity: await identityFor(data.remote, worktree),
-      changedSince: data.baseSha,
-    });
+        ? failure('killed', 'stopped', name, timings, outcome.usage, outcome.sessionId)
+        : failure(outcome.code, outcome.message, name, timings, outcome.usage, outcome.sessionId);
+    }
+    const { outcome } = attempt;
+    const sessionId = outcome.sessionId;
     const resultRef = `${data.resultRefPrefix}/${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${randomBytes(4).toString('hex')}`;
     try {
-      await pushCommit(worktree, data.remote, commit.sha, resultRef);
+      await pushCommit(clone, data.remote, attempt.sha, resultRef);
     } catch (error) {
       if (!(error instanceof RemoteError)) throw error;
-      timings.pushMs = performance.now() - t;
+      timings.pushMs = performance.now() - agentEnded;
       return failure('remote-unreachable', error.message, name, timings, outcome.usage, sessionId);
     }
-    timings.pushMs = performance.now() - t;
+    timings.pushMs = performance.now() - agentEnded;
     let report = outcome.report;
-    if (report.trim() === '') report = await readFile(task.reportFile, 'utf8').catch(() => '');
+    if (report.trim() === '') report = await readFile(path.join(dir, 'report.md'), 'utf8').catch(() => '');
     return {
       ok: true,
-      commitSha: commit.sha,
+      commitSha: attempt.sha,
       resultRef,
-      changedFiles: commit.changed ?? [],
+      changedFiles: [...attempt.changedFiles],
       report,
       usage: outcome.usage,
       ...(sessionId === undefined ? {} : { sessionId }),

@@ -416,6 +416,64 @@ describe('maestro worker and run --redis', () => {
     expect(streamsRunBy(f.agent, w1).size).toBe(2);
   });
 
+  it("runs the worker's own --setup in each recycled worktree before the agent, with MAESTRO_PORT; a failing setup fails the stream without running the agent", async () => {
+    const f = await queueFixture(independentPhases(4));
+    writeFileSync(path.join(f.repo, '.gitignore'), '.deps/\n');
+    gitSync(f.repo, ['add', '.gitignore']);
+    gitSync(f.repo, ['commit', '--quiet', '-m', 'ignore .deps']);
+    const setupLog = path.join(f.root, 'setup.log');
+    const w1 = await f.startWorker(
+      'w1',
+      [
+        '--concurrency',
+        '2',
+        '--setup',
+        'mkdir -p .deps && echo "$MAESTRO_PORT" > .deps/port',
+        '--setup',
+        'echo "$MAESTRO_STREAM_ID $MAESTRO_PORT $MAESTRO_WORKTREE" >> "$SETUP_LOG"',
+      ],
+      { SETUP_LOG: setupLog },
+    );
+    const run = await runCli([...f.runArgs, '--max-parallel', '2'], f.repo);
+    expect(run.code, run.stderr).toBe(0);
+    const state = await status(f.repo);
+    expect(state.status).toBe('completed');
+    expectMergedOnce(f.repo, state, 4);
+    // Setup ran in each worktree an agent ran in (under the worker's work directory), before it, with
+    // that worktree's own port; recycled worktrees whose setup files did not change skip it.
+    const setups = readFileSync(setupLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '));
+    const agentDirs = new Set(
+      f.agent
+        .timeline()
+        .filter((e) => e.event === 'start')
+        .map((e) => e.cwd),
+    );
+    expect(setups.length).toBeGreaterThanOrEqual(1);
+    expect(setups.length).toBeLessThanOrEqual(2);
+    expect(new Set(setups.map(([, , dir]) => dir))).toEqual(agentDirs);
+    for (const [, port, dir] of setups) {
+      expect(dir?.startsWith(w1.workDir + path.sep)).toBe(true);
+      expect(readFileSync(path.join(dir ?? '', '.deps', 'port'), 'utf8').trim()).toBe(port);
+    }
+    expect(new Set(setups.map(([, port]) => port)).size).toBe(setups.length);
+    // Ignored setup output is never committed.
+    expect(gitSync(f.repo, ['ls-tree', '-r', '--name-only', state.integrationBranch])).not.toContain('.deps');
+
+    // A worker whose setup fails: the stream fails with code setup, its agent never starts.
+    const g = await queueFixture(independentPhases(1));
+    await g.startWorker('w2', ['--setup', 'echo broken install >&2; exit 3']);
+    const failed = await runCli(g.runArgs, g.repo);
+    expect(failed.code).toBe(1);
+    const s1 = (await status(g.repo)).streams['s1'];
+    expect(s1?.error?.code).toBe('setup');
+    expect(s1?.error?.message).toMatch(/exit 3|exited 3/);
+    expect(s1?.error?.message).toMatch(/broken install/);
+    expect(g.agent.timeline()).toEqual([]);
+  });
+
   it('fails the attempt with remote-unreachable when a worker cannot reach the git remote', async () => {
     const f = await queueFixture(independentPhases(1));
     // This worker's git refuses local-path remotes: it cannot reach the shared repository.

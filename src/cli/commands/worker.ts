@@ -3,7 +3,7 @@ import path from 'node:path';
 import { backendNames, isBackendName, type BackendName } from '../../agents/registry.js';
 import type { AgentBackend } from '../../agents/types.js';
 import { parseRedisUrl, RedisUrlError } from '../../queue/connection.js';
-import { startWorker } from '../../queue/worker.js';
+import { noSetup, startWorker } from '../../queue/worker.js';
 import { userCacheDir } from '../../run/worktrees.js';
 import { CliError, parsePositiveInt } from '../errors.js';
 import { createRunBackend } from '../run-options.js';
@@ -47,6 +47,11 @@ export function registerWorker(program: Command): void {
       '--work-dir <dir>',
       'cached clones and per-job worktrees (default: $XDG_CACHE_HOME/maestro-worker, else ~/.cache/…)',
     )
+    .option(
+      '--setup <cmd>',
+      'a command run in each worktree before its agent (repeatable; this worker’s own, never a job’s); MAESTRO_PORT and MAESTRO_WORKTREE are set',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option('--name <name>', 'worker name shown in results and logs (default: host-pid)')
     .addOption(
       new Option(
@@ -63,12 +68,16 @@ Examples:
   $ maestro worker --redis redis://10.0.0.5:6379 --agent claude --concurrency 4
   $ maestro worker --redis rediss://:$REDIS_PASSWORD@redis.example.com:6380 --agent codex --agent claude
   $ maestro worker --redis redis://127.0.0.1:6379 --agent command --agent-command './my-agent.sh' --work-dir /srv/maestro
+  $ maestro worker --redis redis://10.0.0.5:6379 --agent claude --setup 'npm ci' --setup 'cp /srv/secrets/.env .'
 
 The coordinator (\`maestro run PLAN --redis URL --remote origin\`) keeps the plan, the journal, the merges
 and the gates; a worker only runs agents. It fetches each job's start commit from the job's git remote
 into a cached clone under --work-dir, runs the agent in a worktree of its own with this machine's
 credentials (its environment, git credential helpers, SSH keys), commits and pushes the result.
-A job names a backend, never a command: the worker runs only the backends and --agent-command given here.
+A job names a backend, never a command: the worker runs only the backends, --agent-command and --setup
+given here. Worktrees are recycled between jobs (ignored files such as node_modules stay), and --setup
+runs again only when the commit's manifests or lockfiles changed. The run's --setup, maestro.config setup
+and .worktreeinclude files stay on the coordinator's machine: give each worker its own --setup.
 
 SIGTERM or Ctrl-C: stop taking jobs, let running agents finish for ${String(drainMs / 1000)} s, then hand their
 jobs back to the queue and stop them; exit 0.`,
@@ -114,6 +123,15 @@ jobs back to the queue and stop them; exit 0.`,
         backends,
         lockMs: flags.lockSeconds * 1000,
         log,
+        ...(flags.setup === undefined
+          ? {}
+          : {
+              setup: {
+                ...noSetup,
+                commands: flags.setup.filter((c) => c.trim() !== ''),
+                source: 'flag' as const,
+              },
+            }),
         ...(flags.name === undefined ? {} : { name: flags.name }),
       });
       await new Promise<void>((resolve) => {
