@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { processesUnder } from '../../src/util/procs.js';
+import { processesUnder } from './procs.js';
 import { runCli } from './cli.js';
 import { planMarkdown, type PhaseSpec } from './plan.js';
 import { dirtyUserCheckout, initRepo, makeTempDir } from './repo.js';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { processesUnder } from '../../src/util/procs.js';
+import { processesUnder } from '../helpers/procs.js';
 import {
   badAgentFixture,
   ownWork,
