@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { processesUnder } from '../../src/run/orphans.js';
+import { processesUnder } from '../helpers/procs.js';
 import { installStandInAgent, type AgentBehaviour, type StandInAgent } from '../helpers/agent.js';
 import { runCli, startCli, waitUntil, type CliProcess } from '../helpers/cli.js';
 import { planMarkdown, type PhaseSpec } from '../helpers/plan.js';
