@@ -173,18 +173,25 @@ describe('maestro run (built CLI)', () => {
     const dag = await timeline('dag', { 'Slow A': { waitForFile: cDone }, 'Chain C': { touchOnEnd: cDone } });
     expect(startOf(dag, 'Chain C')).toBeLessThan(endOf(dag, 'Slow A'));
     expect(maxOverlap(dag)).toBeGreaterThanOrEqual(2);
-    // waves: C (wave 2) starts only after all of wave 1, including A, has ended.
-    const waves = await timeline('waves', { 'Slow A': { sleepMs: 300 } });
+    // waves: C (wave 2) starts only after all of wave 1, including A, has ended. Handshake: A ends
+    // only after B has, so C (ready once B merges) would start before A ends under dag.
+    const bDone = path.join(f.agent.dir, 'b-done');
+    const waves = await timeline('waves', {
+      'Slow A': { waitForFile: bDone },
+      'Chain B': { touchOnEnd: bDone },
+    });
     expect(startOf(waves, 'Chain C')).toBeGreaterThan(endOf(waves, 'Slow A'));
     expect(startOf(waves, 'Chain C')).toBeGreaterThan(endOf(waves, 'Free E'));
     const sequential = await timeline('sequential', { '*': { sleepMs: 50 } });
     expect(maxOverlap(sequential)).toBe(1);
-    // hybrid: the critical path runs beside at most one other stream. Handshake: the chain's head
-    // finishes only after another stream has started, so exactly two ran at once at some point.
+    // hybrid: the critical path runs beside at most one other stream. Handshake both ways: the chain's
+    // head finishes only after another stream has started, and every other stream only after the head
+    // has started, so two ran at once at some point.
     const otherStarted = path.join(f.agent.dir, 'other-started');
+    const bStarted = path.join(f.agent.dir, 'b-started');
     const hybrid = await timeline('hybrid', {
-      '*': { touchOnStart: otherStarted },
-      'Chain B': { touchOnStart: path.join(f.agent.dir, 'b-started'), waitForFile: otherStarted },
+      '*': { touchOnStart: otherStarted, waitForFile: bStarted },
+      'Chain B': { touchOnStart: bStarted, waitForFile: otherStarted },
     });
     expect(maxOverlap(hybrid)).toBe(2);
     f.verify();
