@@ -3,21 +3,16 @@
  * first come, first served among equals), without blocking the event loop. The run engine uses it for
  * merges into the integration branch and for `git worktree` commands, so that when several streams
  * finish together, the one on the critical path is not queued behind the others.
- *
- * A priority may be a function, read each time the lock picks the next waiter, so queued work can
- * become more urgent (a worktree checked out ahead of time that a starting stream now waits for).
  */
 
-/** A priority, or a function giving the current one. */
-export type Priority = number | (() => number);
+/** A waiter's urgency: lower runs first. */
+export type Priority = number;
 
 interface Waiter {
   readonly priority: Priority;
   readonly seq: number;
   readonly start: () => void;
 }
-
-const valueOf = (p: Priority): number => (typeof p === 'number' ? p : p());
 
 export class PriorityLock {
   /** Few waiters at a time (at most a run's streams): a scan beats keeping a heap in order. */
@@ -48,7 +43,7 @@ export class PriorityLock {
     let best = -1;
     let bestValue = Infinity;
     for (const [i, w] of this.#waiting.entries()) {
-      const value = valueOf(w.priority);
+      const value = w.priority;
       // Waiters are in arrival order, so `<` keeps the earliest among equals.
       if (best < 0 || value < bestValue) {
         best = i;

@@ -46,31 +46,3 @@ describe('PriorityLock', () => {
     await expect(ok).resolves.toBe(42);
   });
 });
-
-describe('PriorityLock priorities that change', () => {
-  it('reads a function priority when it picks the next waiter', async () => {
-    const lock = new PriorityLock();
-    const order: string[] = [];
-    const gate = deferred();
-    let boosted = false;
-    const first = lock.run(0, async () => {
-      await gate.promise;
-      order.push('first');
-    });
-    const background = lock.run(
-      () => (boosted ? 0 : 100),
-      () => {
-        order.push('background');
-        return Promise.resolve();
-      },
-    );
-    const urgent = lock.run(10, () => {
-      order.push('urgent');
-      return Promise.resolve();
-    });
-    boosted = true;
-    gate.resolve();
-    await Promise.all([first, background, urgent]);
-    expect(order).toEqual(['first', 'background', 'urgent']);
-  });
-});
