@@ -103,6 +103,7 @@ export class GeminiParser implements OutputParser {
   #lastAnswer = '';
   #retries = 0;
   #retriesSinceProgress = 0;
+  #inRetryDetail = false;
   #lastRetry: string | undefined;
   #errors: string[] = [];
   readonly #lines = new JsonLineReader('gemini');
@@ -170,6 +171,10 @@ export class GeminiParser implements OutputParser {
   onStderrLine(line: string): readonly AgentActivity[] {
     if (line.trim() === '') return [];
     const retry = /Attempt (\d+) failed/i.exec(line);
+    // The CLI prints the error object after each retry notice: indented stack frames and its closing brace.
+    if (retry === null && this.#inRetryDetail && /^(\s|\}|\{)/.test(line))
+      return [{ kind: 'output', text: clip(line), retryDetail: true }];
+    this.#inRetryDetail = retry !== null;
     if (retry !== null) {
       this.#retries++;
       this.#retriesSinceProgress++;

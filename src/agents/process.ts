@@ -337,8 +337,9 @@ export class AgentProcess {
       this.stop('abort');
       return;
     }
-    // Retry notices are output but not progress: an endless retry loop must still trip the stall timer.
-    if (activities.length === 0 || activities.some((a) => a.kind !== 'retry')) this.#stallTimer?.refresh();
+    // Retry notices (and their stack traces) are output but not progress: an endless retry loop must still
+    // trip the stall timer.
+    if (activities.length === 0 || activities.some((a) => !isRetryNoise(a))) this.#stallTimer?.refresh();
     const onActivity = this.options.onActivity;
     // The parser reads the raw line; what leaves the runner (events, views, the journal) is redacted.
     if (onActivity !== undefined) for (const activity of activities) onActivity(redactor().deep(activity));
@@ -521,4 +522,8 @@ function errorMessage(error: unknown): string {
 
 function unreachable(x: never): never {
   throw new Error(`unexpected state: ${JSON.stringify(x)}`);
+}
+
+function isRetryNoise(activity: AgentActivity): boolean {
+  return activity.kind === 'retry' || (activity.kind === 'output' && activity.retryDetail === true);
 }

@@ -56,7 +56,8 @@ export interface Usage {
 
 /** Something the agent did that progress views show. */
 export type AgentActivity =
-  | { readonly kind: 'output'; readonly text: string }
+  /** `retryDetail`: a continuation of a retry notice (its stack trace), which is not progress either. */
+  | { readonly kind: 'output'; readonly text: string; readonly retryDetail?: true }
   | { readonly kind: 'edit'; readonly path: string }
   | { readonly kind: 'command'; readonly command: string }
   | { readonly kind: 'retry'; readonly attempt: number; readonly status?: number; readonly message?: string }
@@ -178,8 +179,9 @@ export interface ProcessExit {
 
 /**
  * Reads one agent run's output as it arrives and decides the outcome at the end.
- * The runner treats a line as progress (resetting the stall timer) unless every activity it yields is a `retry`,
- * so an endless retry loop is caught by the stall timeout even though the agent keeps printing.
+ * The runner treats a line as progress (resetting the stall timer) unless every activity it yields is a `retry`
+ * (or a retry notice's continuation, `output` with `retryDetail`), so an endless retry loop is caught by the
+ * stall timeout even though the agent keeps printing.
  */
 export interface OutputParser {
   onStdoutLine(line: string): readonly AgentActivity[];

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandBackend } from '../../src/agents/command.js';
+import { geminiBackend } from '../../src/agents/gemini.js';
 import { AgentProcess, runAgent } from '../../src/agents/process.js';
 import type {
   AgentActivity,
@@ -176,6 +177,27 @@ describe('AgentProcess limits', () => {
     const exit = await agent.run();
     expect(exit.stoppedBy).toBe('stall');
     expect(parser.stdout.length).toBeGreaterThan(3);
+  });
+
+  it("does not count a Gemini retry notice's stack trace as progress either", async () => {
+    // The Gemini CLI prints the error object, stack frames and all, after each "Attempt N failed" line.
+    const parser = geminiBackend().createParser(makeTask(dir));
+    const notice = [
+      'Attempt 1 failed with status 503. Retrying with backoff... _ApiError: {"error":{"code":503}}',
+      '    at throwErrorIfNotOK (file:///cli.js:1:1)',
+      '    at async retryWithBackoff (file:///cli.js:2:2) {',
+      '  status: 503',
+      '}',
+    ];
+    const script = `while true; do printf '%s\\n' ${notice.map((l) => `'${l}'`).join(' ')} >&2; sleep 0.05; done`;
+    const agent = new AgentProcess(shSpec(script), makeTask(dir), parser, { stallMs: 400, graceMs: 500 });
+    const exit = await agent.run();
+    expect(exit.stoppedBy).toBe('stall');
+    expect(parser.finish(exit)).toMatchObject({ ok: false, code: 'retry-storm' });
+    // A line that is not part of the notice is progress again.
+    expect(parser.onStderrLine('Loaded cached credentials.')).toEqual([
+      { kind: 'output', text: 'Loaded cached credentials.' },
+    ]);
   });
 
   it('stops on abort, and records a budget stop when the abort reason is "budget"', async () => {
