@@ -49,18 +49,10 @@ describe('maestro retry and resume', () => {
       ]),
     );
     const agent = installStandInAgent(root);
-    const args = [
-      '--repo',
+    const first = await runCli(
+      [...commandRunArgs(plan, repo, agent.command, { noLive: false, retries: 0 }), '--json'],
       repo,
-      '--agent',
-      'command',
-      '--agent-command',
-      agent.command,
-      '--yes',
-      '--retries',
-      '0',
-    ];
-    const first = await runCli(['run', plan, ...args, '--json'], repo);
+    );
     expect(first.code, first.stderr).toBe(1);
     expect(first.stderr).toContain('maestro retry');
     const status = JSON.parse((await runCli(['status', '--json', '--repo', repo], repo)).stdout) as {
@@ -119,17 +111,7 @@ describe('maestro retry and resume', () => {
     const agent = installStandInAgent(root, { '*': { exit: 3 } });
     const plan = path.join(root, 'plan.md');
     writeFileSync(plan, planMarkdown('P', [{ title: 'One', files: ['one.txt'] }]));
-    const args = [
-      '--repo',
-      repo,
-      '--agent',
-      'command',
-      '--agent-command',
-      agent.command,
-      '--yes',
-      '--no-live',
-    ];
-    const failed = await runCli(['run', plan, ...args], repo);
+    const failed = await runCli(commandRunArgs(plan, repo, agent.command), repo);
     expect(failed.code).toBe(1);
     const none = await runCli(['resume', '--repo', repo], repo);
     expect(none.code).toBe(2);

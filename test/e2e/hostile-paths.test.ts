@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processesUnder } from '../../src/run/orphans.js';
 import { installStandInAgent } from '../helpers/agent.js';
-import { runCli } from '../helpers/cli.js';
+import { commandRunArgs, runCli } from '../helpers/cli.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 
 const hostile = ['docs/Read Me.md', "config/it's.json", 'config/-dash.yml', 'docs/naïve-ünïcode.md'];
@@ -50,10 +50,7 @@ describe('hostile paths', () => {
     const analysis = JSON.parse(analysed.stdout) as { plan: { phases: { files: { path: string }[] }[] } };
     expect(analysis.plan.phases[0]?.files.map((f) => f.path)).toEqual(hostile);
 
-    const run = await runCli(
-      ['run', planFile, '--repo', repo, '--agent', 'command', '--agent-command', agent.command, '--yes'],
-      repo,
-    );
+    const run = await runCli(commandRunArgs(planFile, repo, agent.command, { noLive: false }), repo);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const st = JSON.parse((await runCli(['status', '--json', '--repo', repo], repo)).stdout) as {
       status: string;

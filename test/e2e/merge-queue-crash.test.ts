@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processesUnder } from '../../src/util/procs.js';
 import { installStandInAgent } from '../helpers/agent.js';
-import { runCli, startCli, waitUntil, type CliProcess } from '../helpers/cli.js';
+import { commandRunArgs, runCli, startCli, waitUntil, type CliProcess } from '../helpers/cli.js';
 import { planMarkdown } from '../helpers/plan.js';
 import { gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 
@@ -100,22 +100,13 @@ describe('merge queue: kill -9 during a batch gate and during a bisection, then 
       ].join('\n'),
     );
     const args = [
-      'run',
-      plan,
-      '--repo',
-      repo,
-      '--agent',
-      'command',
-      '--agent-command',
-      agent.command,
+      ...commandRunArgs(plan, repo, agent.command),
       '--validate',
       `sh '${gate}'`,
       // The gate's handshakes count merge gates: none for the base commit.
       '--skip-baseline',
       '--max-parallel',
       '10',
-      '--yes',
-      '--no-live',
     ];
 
     // 1. Killed while the batch of six is gated.

@@ -12,7 +12,7 @@ import {
   type StandInAgent,
   type TimelineEntry,
 } from '../helpers/agent.js';
-import { runCli, startCli, waitUntil } from '../helpers/cli.js';
+import { commandRunArgs, runCli, startCli, waitUntil } from '../helpers/cli.js';
 import { processesUnder } from '../helpers/procs.js';
 import { planMarkdown, seedLikePhases, type PhaseSpec } from '../helpers/plan.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
@@ -45,17 +45,7 @@ function fixture(phases: readonly PhaseSpec[], behaviour: Record<string, AgentBe
     expect(processesUnder(repo)).toEqual([]);
     expect(processesUnder(process.env.XDG_CACHE_HOME ?? repo)).toEqual([]);
   });
-  const runArgs = [
-    'run',
-    plan,
-    '--repo',
-    repo,
-    '--agent',
-    'command',
-    '--agent-command',
-    agent.command,
-    '--yes',
-  ];
+  const runArgs = commandRunArgs(plan, repo, agent.command, { noLive: false });
   return { repo, plan, agent, verify, runArgs };
 }
 

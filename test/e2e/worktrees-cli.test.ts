@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installStandInAgent } from '../helpers/agent.js';
-import { runCli } from '../helpers/cli.js';
+import { commandRunArgs, runCli } from '../helpers/cli.js';
 import { planMarkdown } from '../helpers/plan.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 
@@ -41,10 +41,7 @@ describe('worktrees outside the checkout', () => {
       ]),
     );
     const agent = installStandInAgent(tmp.dir);
-    const r = await runCli(
-      ['run', plan, '--repo', repo, '--agent', 'command', '--agent-command', agent.command, '--yes'],
-      repo,
-    );
+    const r = await runCli(commandRunArgs(plan, repo, agent.command, { noLive: false }), repo);
     expect(r.code, r.stderr).toBe(0);
     const cache = process.env.XDG_CACHE_HOME ?? '';
     expect(cache).not.toBe('');

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { processesUnder } from './procs.js';
-import { runCli } from './cli.js';
+import { commandRunArgs, runCli } from './cli.js';
 import { planMarkdown, type PhaseSpec } from './plan.js';
 import { dirtyUserCheckout, initRepo, makeTempDir } from './repo.js';
 
@@ -60,20 +60,7 @@ export function badAgentFixture(
     args: (script, ...extra) => {
       const file = path.join(tmp.dir, `agent-${String(Math.random()).slice(2)}.sh`);
       writeFileSync(file, script);
-      return [
-        'run',
-        plan,
-        '--repo',
-        repo,
-        '--agent',
-        'command',
-        '--agent-command',
-        `sh '${file}'`,
-        '--yes',
-        '--retries',
-        '0',
-        ...extra,
-      ];
+      return [...commandRunArgs(plan, repo, `sh '${file}'`, { noLive: false, retries: 0 }), ...extra];
     },
   };
 }

@@ -114,8 +114,24 @@ export async function waitUntil(condition: () => boolean, timeoutMs = 30_000): P
   }
 }
 
-/** `maestro run PLAN --repo REPO --agent command --agent-command CMD --yes --no-live`: a stand-in agent run. */
-export function commandRunArgs(plan: string, repo: string, agentCommand: string): string[] {
+/** What differs between the stand-in `maestro run` argument lists of the tests. */
+export interface CommandRunOptions {
+  /** Pass `--no-live` (default true); false leaves the CLI to pick its renderer itself. */
+  readonly noLive?: boolean;
+  /** Pass `--retries N`. */
+  readonly retries?: number;
+}
+
+/**
+ * `maestro run PLAN --repo REPO --agent command --agent-command CMD --yes`, then `--no-live` (unless
+ * `noLive: false`) and `--retries N` (if given): a stand-in agent run.
+ */
+export function commandRunArgs(
+  plan: string,
+  repo: string,
+  agentCommand: string,
+  options: CommandRunOptions = {},
+): string[] {
   return [
     'run',
     plan,
@@ -126,6 +142,7 @@ export function commandRunArgs(plan: string, repo: string, agentCommand: string)
     '--agent-command',
     agentCommand,
     '--yes',
-    '--no-live',
+    ...(options.noLive === false ? [] : ['--no-live']),
+    ...(options.retries === undefined ? [] : ['--retries', String(options.retries)]),
   ];
 }

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processesUnder } from '../../src/util/procs.js';
-import { runCli, startCli } from '../helpers/cli.js';
+import { commandRunArgs, runCli, startCli } from '../helpers/cli.js';
 import { planMarkdown } from '../helpers/plan.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 
@@ -53,18 +53,7 @@ function trial(agentScript: string): Trial {
     repo,
     root: tmp.dir,
     env: { XDG_CACHE_HOME: cache },
-    args: [
-      'run',
-      plan,
-      '--repo',
-      repo,
-      '--agent',
-      'command',
-      '--agent-command',
-      `sh '${agent}'`,
-      '--yes',
-      '--no-live',
-    ],
+    args: commandRunArgs(plan, repo, `sh '${agent}'`),
     verify: dirtyUserCheckout(repo),
   };
 }
