@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { processesUnder } from '../../src/util/procs.js';
 import { installStandInAgent } from '../helpers/agent.js';
 import { commandRunArgs, runCli, startCli, waitUntil, type CliProcess } from '../helpers/cli.js';
+import { waitForFileSh } from '../helpers/handshake.js';
 import { planMarkdown } from '../helpers/plan.js';
 import { gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 
@@ -88,11 +89,11 @@ describe('merge queue: kill -9 during a batch gate and during a bisection, then 
         'fi',
         'if [ "$(ls *.txt | wc -l)" -gt 2 ] && [ ! -f "$D/batch-gate" ]; then',
         '  ls *.txt > "$D/batch-gate"',
-        '  while [ ! -f "$D/release-1" ]; do sleep 0.05; done; exit 3',
+        `  ${waitForFileSh(mark('release-1'))}; exit 3`,
         'fi',
         'if [ -f "$D/failed-once" ] && [ ! -f "$D/bisect-gate" ]; then',
         '  ls *.txt > "$D/bisect-gate"',
-        '  while [ ! -f "$D/release-2" ]; do sleep 0.05; done; exit 3',
+        `  ${waitForFileSh(mark('release-2'))}; exit 3`,
         'fi',
         'if grep -l BAD *.txt; then touch "$D/failed-once"; echo "BAD found" >&2; exit 1; fi',
         'exit 0',

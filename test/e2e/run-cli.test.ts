@@ -13,6 +13,7 @@ import {
   type TimelineEntry,
 } from '../helpers/agent.js';
 import { commandRunArgs, runCli, startCli, waitUntil } from '../helpers/cli.js';
+import { touchThenWaitSh } from '../helpers/handshake.js';
 import { processesUnder } from '../helpers/procs.js';
 import { planMarkdown, seedLikePhases, type PhaseSpec } from '../helpers/plan.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
@@ -439,7 +440,7 @@ describe('maestro run (built CLI)', () => {
     const marker = path.join(f.agent.dir, 'in-gate');
     const gateOpen = path.join(f.agent.dir, 'gate-open');
     // The gate blocks until the test opens it, after touching a marker (no sleeps needed to time the kill).
-    const validate = `touch '${marker}'; while [ ! -f '${gateOpen}' ]; do sleep 0.05; done`;
+    const validate = touchThenWaitSh(marker, gateOpen);
     // --skip-baseline: the blocking gate is meant for the merge, not for the base commit.
     const cli = startCli([...f.runArgs, '--validate', validate, '--skip-baseline'], f.repo);
     await cli.waitFor(/validating/);

@@ -9,6 +9,7 @@ import { readJournal } from '../../src/run/journal.js';
 import { replay } from '../../src/run/state.js';
 import type { RunEvent, RunOptions } from '../../src/run/types.js';
 import { makeAnalysis } from '../helpers/analysis.js';
+import { touchThenWaitSh } from '../helpers/handshake.js';
 import { testRunOptions } from '../helpers/run-options.js';
 import { installStandInAgent, maxOverlap, type AgentBehaviour } from '../helpers/agent.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
@@ -185,7 +186,7 @@ describe('run engine failures', () => {
       f: { waitForFile: mark('gate-started'), exit: 1 },
       b: { touchOnEnd: mark('b-done') },
     });
-    const gate = `touch ${mark('gate-started')}; while [ ! -f ${mark('b-done')} ]; do sleep 0.05; done; grep -q good a.txt`;
+    const gate = `${touchThenWaitSh(mark('gate-started'), mark('b-done'))}; grep -q good a.txt`;
     const analysis = makeAnalysis([
       { id: 'a', files: ['a.txt'], validation: [gate] },
       { id: 'f', files: ['f.txt'] },

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processesUnder } from '../../src/util/procs.js';
 import { commandRunArgs, runCli, startCli } from '../helpers/cli.js';
+import { waitForFileSh } from '../helpers/handshake.js';
 import { planMarkdown } from '../helpers/plan.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 
@@ -155,7 +156,7 @@ describe('kill -9 and resume', () => {
       // The agent says it started, then waits for the test: the run is crashed while it waits.
       writeFileSync(
         path.join(t0.root, 'agent.sh'),
-        `${appendAgent}echo x >> '${marker}'\nwhile [ ! -f '${go}' ]; do sleep 0.05; done\n`,
+        `${appendAgent}echo x >> '${marker}'\n${waitForFileSh(go)}\n`,
       );
       const run = startCli(t0.args, t0.repo, t0.env);
       while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
