@@ -15,7 +15,7 @@ import { LocalExecutor } from '../../src/run/executor.js';
 import { writeMarkdownReport } from '../../src/report/load.js';
 import { runPaths } from '../../src/run/journal.js';
 import type { RunEvent, RunOptions } from '../../src/run/types.js';
-import { installStandInAgent, maxOverlap, type AgentBehaviour } from '../helpers/agent.js';
+import { installStandInAgent, maxOverlap, type StandInAgent } from '../helpers/agent.js';
 import { makeAnalysis } from '../helpers/analysis.js';
 import { testRunOptions } from '../helpers/run-options.js';
 import { gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
@@ -41,31 +41,49 @@ function mergeCounts(repo: string, branch: string): Record<string, number> {
   return counts;
 }
 
+/** A repository whose streams queue up behind `first`'s gate, one of them (`culprit`) writing BAD. */
+interface CulpritRig {
+  readonly dir: string;
+  readonly repo: string;
+  readonly agent: StandInAgent;
+  /**
+   * The gate's first command: its first run opens the others' handshake and holds until `committed`
+   * streams have committed (read from the run's journal); later runs go straight on.
+   */
+  readonly holdFirstGate: (committed: number) => string;
+}
+
+function culpritRig(runId: string, culprit: string): CulpritRig {
+  const tmp = makeTempDir();
+  cleanups.push(tmp.cleanup);
+  const repo = path.join(tmp.dir, 'repo');
+  initRepo(repo);
+  const journal = runPaths(repo, runId).journal;
+  const firstGate = path.join(tmp.dir, 'first-gate');
+  const agent = installStandInAgent(tmp.dir, {
+    // Every stream but `first` waits until the first gate runs, so they queue up behind it.
+    '*': { waitForFile: firstGate },
+    first: { waitForFile: tmp.dir }, // exists: no wait
+    [culprit]: { waitForFile: firstGate, write: { [`${culprit}.txt`]: 'BAD\n' } },
+  });
+  const holdFirstGate = (committed: number) =>
+    `if [ ! -f '${firstGate}' ]; then touch '${firstGate}'; while [ "$(grep -c '"type":"stream-committed"' '${journal}')" -lt ${String(committed)} ]; do sleep 0.05; done; fi`;
+  return { dir: tmp.dir, repo, agent, holdFirstGate };
+}
+
 describe('merge queue', () => {
   it('batches a 30-stream plan behind one gate and bisects out the one culprit', async () => {
-    const tmp = makeTempDir();
-    cleanups.push(tmp.cleanup);
-    const repo = path.join(tmp.dir, 'repo');
-    initRepo(repo);
     const runId = 'mq1';
-    const journal = runPaths(repo, runId).journal;
-    const firstGate = path.join(tmp.dir, 'first-gate');
-    const gateLog = path.join(tmp.dir, 'gates.log');
-    const independent = Array.from({ length: 27 }, (_, i) => `s${String(i + 1)}`);
     const culprit = 's5';
-    const behaviour: Record<string, AgentBehaviour> = {
-      // Every stream but `first` waits until the first gate runs, so they queue up behind it.
-      '*': { waitForFile: firstGate },
-      first: { waitForFile: tmp.dir }, // exists: no wait
-      [culprit]: { waitForFile: firstGate, write: { 's5.txt': 'BAD\n' } },
-    };
-    const agent = installStandInAgent(tmp.dir, behaviour);
+    const { dir, repo, agent, holdFirstGate } = culpritRig(runId, culprit);
+    const gateLog = path.join(dir, 'gates.log');
+    const independent = Array.from({ length: 27 }, (_, i) => `s${String(i + 1)}`);
     // The first gate run opens the others' handshake and holds until all 28 streams have committed
     // (each one's agent has ended and freed its slot: with 10 slots this only ends if slots are
     // freed when agents end). Every run fails when a file on the tip says BAD.
     const gate = [
       `echo run >> '${gateLog}'`,
-      `if [ ! -f '${firstGate}' ]; then touch '${firstGate}'; while [ "$(grep -c '"type":"stream-committed"' '${journal}')" -lt 28 ]; do sleep 0.05; done; fi`,
+      holdFirstGate(28),
       `if grep -l BAD *.txt 2>/dev/null; then echo "BAD found" >&2; exit 1; fi`,
     ].join('; ');
     const analysis = makeAnalysis(
@@ -136,25 +154,12 @@ describe('merge queue', () => {
   });
 
   it('bisects a batch whose gate output names no file: innocent streams land, within ceil(log2 batch) + 2 gate runs', async () => {
-    const tmp = makeTempDir();
-    cleanups.push(tmp.cleanup);
-    const repo = path.join(tmp.dir, 'repo');
-    initRepo(repo);
     const runId = 'mq3';
-    const journal = runPaths(repo, runId).journal;
-    const firstGate = path.join(tmp.dir, 'first-gate');
-    const ids = Array.from({ length: 8 }, (_, i) => `t${String(i + 1)}`);
     const culprit = 't6';
-    const agent = installStandInAgent(tmp.dir, {
-      '*': { waitForFile: firstGate },
-      first: { waitForFile: tmp.dir },
-      [culprit]: { waitForFile: firstGate, write: { 't6.txt': 'BAD\n' } },
-    });
+    const { repo, agent, holdFirstGate } = culpritRig(runId, culprit);
+    const ids = Array.from({ length: 8 }, (_, i) => `t${String(i + 1)}`);
     // As above, but the failing gate says nothing a stream could be matched by: a plain bisection.
-    const gate = [
-      `if [ ! -f '${firstGate}' ]; then touch '${firstGate}'; while [ "$(grep -c '"type":"stream-committed"' '${journal}')" -lt 9 ]; do sleep 0.05; done; fi`,
-      `if grep -q BAD *.txt 2>/dev/null; then exit 1; fi`,
-    ].join('; ');
+    const gate = [holdFirstGate(9), `if grep -q BAD *.txt 2>/dev/null; then exit 1; fi`].join('; ');
     const analysis = makeAnalysis(
       [{ id: 'first', files: ['first.txt'] }, ...ids.map((id) => ({ id, files: [`${id}.txt`] }))],
       { validation: [gate] },
