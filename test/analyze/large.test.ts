@@ -2,22 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzePlan, type AnalyzeOptions } from '../../src/analyze/analyze.js';
 import type { Analysis } from '../../src/analyze/types.js';
 import type { Phase } from '../../src/plan/types.js';
+import { seededRandom } from '../helpers/random.js';
 import { builtins, parsed, phase } from './fixtures.js';
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 2,000 phases in shuffled document order (so edges point both ways), sharing files from a pool. */
 function randomPlan(n: number, seed: number): Phase[] {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const pick = (k: number) => Math.floor(rand() * k);
   const rank = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {

@@ -8,20 +8,9 @@ import { analyzePlan } from '../../src/analyze/analyze.js';
 import { loadBuiltinPrices } from '../../src/analyze/prices.js';
 import { loadRoles } from '../../src/analyze/roles-loader.js';
 import { parsePlan } from '../../src/plan/parse.js';
+import { seededRandom } from '../helpers/random.js';
 // @ts-expect-error -- a plain ESM module shared with the benchmark (no types)
 import { adversarialShapes } from '../../bench/adversarial.mjs';
-
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pieces = [
   '# ',
@@ -106,7 +95,7 @@ describe('parser fuzz', () => {
     const prices = await loadBuiltinPrices();
     let phases = 0;
     for (let seed = 1; seed <= 500; seed++) {
-      const text = randomMarkdown(rng(seed));
+      const text = randomMarkdown(seededRandom(seed));
       const run = () => {
         const parsed = parsePlan(text, 'plan.md');
         const analysis = analyzePlan(parsed, { repo: null, repoFiles: null, roles, prices });

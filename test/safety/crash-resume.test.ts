@@ -12,6 +12,7 @@ import { processesUnder } from '../../src/util/procs.js';
 import { commandRunArgs, runCli, startCli } from '../helpers/cli.js';
 import { waitForFileSh } from '../helpers/handshake.js';
 import { planMarkdown } from '../helpers/plan.js';
+import { seededRandom } from '../helpers/random.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -71,18 +72,6 @@ async function expectMergedOnce(t: Trial, label = ''): Promise<void> {
     ['c.txt', 'Charlie'],
   ] as const)
     expect(gitSync(repo, ['show', `${status.integrationBranch}:${file}`]), label).toBe(`applied by ${title}`);
-}
-
-/** mulberry32: a small seeded generator, so a failing trial's kill moments can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function crashThenResume(t: Trial, crashAfter: number, label = ''): Promise<{ crashed: boolean }> {
