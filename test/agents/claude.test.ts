@@ -2,17 +2,16 @@
  * The real Claude Code CLI (pinned devDependency) against a loopback stand-in of the Anthropic API:
  * real file writes in a temp git repo, real stream-json parsing, real failure shapes. No network.
  */
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBuiltinPrices, priceUsage } from '../../src/analyze/prices.js';
 import { claudeBackend, type ClaudeOptions } from '../../src/agents/claude.js';
-import { runAgent, type RunAgentOptions } from '../../src/agents/process.js';
-import type { AgentActivity, AgentOutcome, AgentTask } from '../../src/agents/types.js';
+import type { RunAgentOptions } from '../../src/agents/process.js';
+import type { AgentTask } from '../../src/agents/types.js';
 import { startAnthropicStandin, type AnthropicReply, type AnthropicScript } from '../standins/anthropic.js';
-import { binDir, isolatedEnv, makeSandbox, type Sandbox } from '../standins/env.js';
-import type { Standin } from '../standins/http.js';
-import { makeTask } from './helpers.js';
+import { binDir, claudeStandinEnv, isolatedEnv, makeSandbox, type Sandbox } from '../standins/env.js';
+import { runLogged, sandboxTask, writeScript, type SandboxRun } from './helpers.js';
 
 const MODEL = 'claude-sonnet-5-5';
 const cleanups: (() => Promise<void>)[] = [];
@@ -20,12 +19,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface Run {
-  outcome: AgentOutcome;
-  activities: AgentActivity[];
-  sandbox: Sandbox;
-  api: Standin & { turns: () => number };
-  log: string;
+interface Run extends SandboxRun {
   resultEvent: Record<string, unknown> | undefined;
 }
 
@@ -49,30 +43,19 @@ async function runClaude(
   const env: Record<string, string> = {
     ...isolatedEnv(sandbox),
     CLAUDE_CONFIG_DIR: join(sandbox.home, '.claude'),
-    ANTHROPIC_BASE_URL: api.url,
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    CLAUDE_CODE_MAX_RETRIES: '1',
-    ...(opts.apiKey === false ? { ANTHROPIC_API_KEY: '' } : { ANTHROPIC_API_KEY: 'dummy' }),
+    ...claudeStandinEnv(api.url),
+    ...(opts.apiKey === false ? { ANTHROPIC_API_KEY: '' } : {}),
     ...opts.env,
   };
-  const task = makeTask(sandbox.worktree, {
-    model: MODEL,
-    files: ['src/api.ts', 'src/existing.ts'],
-    promptFile: join(sandbox.runDir, 'prompt.md'),
-    reportFile: join(sandbox.runDir, 'report.md'),
-    ...opts.task,
-  });
+  const task = sandboxTask(sandbox, { model: MODEL, files: ['src/api.ts', 'src/existing.ts'], ...opts.task });
   const backend = claudeBackend({ executable: join(binDir, 'claude'), env, ...opts.claude });
-  const activities: AgentActivity[] = [];
-  const logFile = join(sandbox.runDir, 'agent.log');
-  const outcome = await runAgent(backend, task, {
-    timeoutMs: 60_000,
-    graceMs: 1_000,
-    logFile,
-    onActivity: (a) => activities.push(a),
-    ...opts.run,
-  });
-  const log = await readFile(logFile, 'utf8').catch(() => '');
+  const { outcome, activities, log } = await runLogged(
+    backend,
+    task,
+    sandbox.runDir,
+    { timeoutMs: 60_000, graceMs: 1_000 },
+    opts.run,
+  );
   const resultLine = log.split('\n').find((line) => line.startsWith('{') && line.includes('"type":"result"'));
   const resultEvent =
     resultLine === undefined ? undefined : (JSON.parse(resultLine) as Record<string, unknown>);
@@ -294,11 +277,10 @@ describe('claude backend against the real Claude Code CLI', () => {
     const sandbox = await makeSandbox();
     cleanups.push(sandbox.cleanup);
     const wrapper = join(sandbox.root, 'claude-noisy');
-    await writeFile(
+    await writeScript(
       wrapper,
-      `#!/bin/sh\necho 'not json at all'\necho '{"truncated": '\nprintf '\\033[31mcolour\\033[0m\\n'\nexec ${join(binDir, 'claude')} "$@"\n`,
+      `echo 'not json at all'\necho '{"truncated": '\nprintf '\\033[31mcolour\\033[0m\\n'\nexec ${join(binDir, 'claude')} "$@"\n`,
     );
-    await chmod(wrapper, 0o755);
     const { outcome, activities } = await runClaude(
       (n) => (n === 0 ? write(() => sandbox, 'src/api.ts', 'ok\n') : done('done')),
       {
@@ -314,8 +296,7 @@ describe('claude backend against the real Claude Code CLI', () => {
     const sandbox = await makeSandbox();
     cleanups.push(sandbox.cleanup);
     const wrapper = join(sandbox.root, 'claude-truncated');
-    await writeFile(wrapper, `#!/bin/sh\n${join(binDir, 'claude')} "$@" | head -n 2\n`);
-    await chmod(wrapper, 0o755);
+    await writeScript(wrapper, `${join(binDir, 'claude')} "$@" | head -n 2\n`);
     const { outcome } = await runClaude(
       (n) => (n === 0 ? write(() => sandbox, 'src/api.ts', 'ok\n') : done('done')),
       {

@@ -2,23 +2,22 @@
  * The real Codex CLI (pinned devDependency) against a loopback stand-in of the Responses API. No network.
  * Model `gpt-5.5` gets the freeform `apply_patch` and `exec_command` tools in Codex 0.169.0.
  */
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBuiltinPrices, priceUsage } from '../../src/analyze/prices.js';
 import { codexBackend, type CodexOptions } from '../../src/agents/codex.js';
 import type { Pricer } from '../../src/agents/pricing.js';
-import { runAgent, type RunAgentOptions } from '../../src/agents/process.js';
-import type { AgentActivity, AgentOutcome, AgentTask } from '../../src/agents/types.js';
+import type { RunAgentOptions } from '../../src/agents/process.js';
+import type { AgentTask } from '../../src/agents/types.js';
 import { binDir, isolatedEnv, makeSandbox, type Sandbox } from '../standins/env.js';
-import type { Standin } from '../standins/http.js';
 import {
   addFilePatch,
   startOpenAIStandin,
   type ResponsesReply,
   type ResponsesScript,
 } from '../standins/openai.js';
-import { makeTask } from './helpers.js';
+import { noisyWrapper, runLogged, sandboxTask, type SandboxRun } from './helpers.js';
 
 const MODEL = 'gpt-5.5';
 const cleanups: (() => Promise<void>)[] = [];
@@ -31,28 +30,15 @@ async function pricer(): Promise<Pricer> {
   return (model, tokens) => priceUsage(model, tokens, table);
 }
 
-interface Run {
-  outcome: AgentOutcome;
-  activities: AgentActivity[];
-  sandbox: Sandbox;
-  api: Standin & { turns: () => number };
-  log: string;
-}
-
 async function runCodex(
   script: ResponsesScript,
   opts: { task?: Partial<AgentTask>; codex?: CodexOptions; run?: RunAgentOptions; sandbox?: Sandbox } = {},
-): Promise<Run> {
+): Promise<SandboxRun> {
   const sandbox = opts.sandbox ?? (await makeSandbox({ 'README.md': '# demo\n' }));
   if (opts.sandbox === undefined) cleanups.push(sandbox.cleanup);
   const api = await startOpenAIStandin(script);
   cleanups.push(api.close);
-  const task = makeTask(sandbox.worktree, {
-    model: MODEL,
-    promptFile: join(sandbox.runDir, 'prompt.md'),
-    reportFile: join(sandbox.runDir, 'report.md'),
-    ...opts.task,
-  });
+  const task = sandboxTask(sandbox, { model: MODEL, ...opts.task });
   const backend = codexBackend({
     executable: join(binDir, 'codex'),
     home: join(sandbox.home, '.codex'),
@@ -74,17 +60,14 @@ async function runCodex(
     ],
     ...opts.codex,
   });
-  const activities: AgentActivity[] = [];
-  const logFile = join(sandbox.runDir, 'agent.log');
-  const outcome = await runAgent(backend, task, {
-    timeoutMs: 60_000,
-    stallMs: 20_000,
-    graceMs: 1_000,
-    logFile,
-    onActivity: (a) => activities.push(a),
-    ...opts.run,
-  });
-  return { outcome, activities, sandbox, api, log: await readFile(logFile, 'utf8').catch(() => '') };
+  const run = await runLogged(
+    backend,
+    task,
+    sandbox.runDir,
+    { timeoutMs: 60_000, stallMs: 20_000, graceMs: 1_000 },
+    opts.run,
+  );
+  return { ...run, sandbox, api };
 }
 
 const patch = (path: string, content: string): ResponsesReply => ({
@@ -180,12 +163,7 @@ describe('codex backend against the real Codex CLI', () => {
   it('tolerates garbage lines in the stream', async () => {
     const sandbox = await makeSandbox();
     cleanups.push(sandbox.cleanup);
-    const wrapper = join(sandbox.root, 'codex-noisy');
-    await writeFile(
-      wrapper,
-      `#!/bin/sh\necho 'garbage'\necho '{"type":'\nexec ${join(binDir, 'codex')} "$@"\n`,
-    );
-    await chmod(wrapper, 0o755);
+    const wrapper = await noisyWrapper(sandbox.root, 'codex');
     const { outcome, activities } = await runCodex(
       (n) => (n === 0 ? patch('src/api.ts', 'ok') : say('done')),
       {

@@ -2,31 +2,22 @@
  * The real Gemini CLI (pinned devDependency) against a loopback stand-in of the Gemini API. No network.
  * Each run gets its own HOME (settings.json selecting API-key auth) and TMPDIR.
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBuiltinPrices, priceUsage } from '../../src/analyze/prices.js';
 import { geminiBackend, type GeminiOptions } from '../../src/agents/gemini.js';
-import { runAgent, type RunAgentOptions } from '../../src/agents/process.js';
-import type { AgentActivity, AgentOutcome, AgentTask } from '../../src/agents/types.js';
-import { binDir, isolatedEnv, makeSandbox, type Sandbox } from '../standins/env.js';
+import type { RunAgentOptions } from '../../src/agents/process.js';
+import type { AgentTask } from '../../src/agents/types.js';
+import { binDir, isolatedEnv, makeSandbox, writeGeminiSettings, type Sandbox } from '../standins/env.js';
 import { startGeminiStandin, type GeminiReply, type GeminiScript } from '../standins/gemini.js';
-import type { Standin } from '../standins/http.js';
-import { makeTask } from './helpers.js';
+import { noisyWrapper, runLogged, sandboxTask, type SandboxRun } from './helpers.js';
 
 const MODEL = 'gemini-2.5-flash';
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-interface Run {
-  outcome: AgentOutcome;
-  activities: AgentActivity[];
-  sandbox: Sandbox;
-  api: Standin & { turns: () => number };
-  log: string;
-}
 
 async function runGemini(
   script: (sandbox: Sandbox) => GeminiScript,
@@ -36,40 +27,28 @@ async function runGemini(
     run?: RunAgentOptions;
     settings?: Record<string, unknown>;
   } = {},
-): Promise<Run> {
+): Promise<SandboxRun> {
   const sandbox = await makeSandbox({ 'README.md': '# demo\n' });
   cleanups.push(sandbox.cleanup);
-  await mkdir(join(sandbox.home, '.gemini'), { recursive: true });
-  await writeFile(
-    join(sandbox.home, '.gemini', 'settings.json'),
-    JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } }, ...opts.settings }),
-  );
+  await writeGeminiSettings(sandbox.home, opts.settings);
   const api = await startGeminiStandin(script(sandbox));
   cleanups.push(api.close);
   const table = await loadBuiltinPrices();
-  const task = makeTask(sandbox.worktree, {
-    model: MODEL,
-    promptFile: join(sandbox.runDir, 'prompt.md'),
-    reportFile: join(sandbox.runDir, 'report.md'),
-    ...opts.task,
-  });
+  const task = sandboxTask(sandbox, { model: MODEL, ...opts.task });
   const backend = geminiBackend({
     executable: join(binDir, 'gemini'),
     env: { ...isolatedEnv(sandbox), GEMINI_API_KEY: 'dummy', GOOGLE_GEMINI_BASE_URL: api.url },
     pricer: (model, tokens) => priceUsage(model, tokens, table),
     ...opts.gemini,
   });
-  const activities: AgentActivity[] = [];
-  const logFile = join(sandbox.runDir, 'agent.log');
-  const outcome = await runAgent(backend, task, {
-    timeoutMs: 90_000,
-    stallMs: 60_000,
-    graceMs: 1_000,
-    logFile,
-    onActivity: (a) => activities.push(a),
-    ...opts.run,
-  });
-  return { outcome, activities, sandbox, api, log: await readFile(logFile, 'utf8').catch(() => '') };
+  const run = await runLogged(
+    backend,
+    task,
+    sandbox.runDir,
+    { timeoutMs: 90_000, stallMs: 60_000, graceMs: 1_000 },
+    opts.run,
+  );
+  return { ...run, sandbox, api };
 }
 
 const writeFileCall = (sandbox: Sandbox, path: string, content: string): GeminiReply => ({
@@ -175,12 +154,7 @@ describe('gemini backend against the real Gemini CLI', () => {
   it('tolerates garbage lines in the stream', async () => {
     const wrapperDir = await makeSandbox();
     cleanups.push(wrapperDir.cleanup);
-    const wrapper = join(wrapperDir.root, 'gemini-noisy');
-    await writeFile(
-      wrapper,
-      `#!/bin/sh\necho 'garbage'\necho '{"type":'\nexec ${join(binDir, 'gemini')} "$@"\n`,
-    );
-    await chmod(wrapper, 0o755);
+    const wrapper = await noisyWrapper(wrapperDir.root, 'gemini');
     const { outcome, activities } = await runGemini(
       (sb) => (n) => (n === 0 ? writeFileCall(sb, 'src/api.ts', 'ok\n') : say('done')),
       {

@@ -66,3 +66,25 @@ export function isolatedEnv(sandbox: Sandbox): Record<string, string> {
     http_proxy: '',
   };
 }
+
+/** Environment that points the real Claude Code CLI at the Anthropic stand-in at `url`, with a dummy key. */
+export function claudeStandinEnv(url: string): Record<string, string> {
+  return {
+    ANTHROPIC_BASE_URL: url,
+    ANTHROPIC_API_KEY: 'dummy',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    CLAUDE_CODE_MAX_RETRIES: '1',
+  };
+}
+
+/**
+ * Writes `HOME/.gemini/settings.json` selecting API-key auth (the Gemini CLI asks how to log in
+ * otherwise), plus `extra` top-level settings.
+ */
+export async function writeGeminiSettings(home: string, extra: Record<string, unknown> = {}): Promise<void> {
+  await mkdir(join(home, '.gemini'), { recursive: true });
+  await writeFile(
+    join(home, '.gemini', 'settings.json'),
+    JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } }, ...extra }),
+  );
+}
