@@ -7,14 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitSync } from '../helpers/repo.js';
-import { startAnthropicStandin, type AnthropicReply, type AnthropicScript } from '../standins/anthropic.js';
+import type { AnthropicReply, AnthropicScript } from '../standins/anthropic.js';
 import type { RecordedRequest } from '../standins/http.js';
 import {
   agentLogEvents,
+  claudeFixture,
   contentFor,
   latestRunDir,
   maestro,
-  makeAgentFixture,
   parsePrompt,
   readState,
   summaryRow,
@@ -86,24 +86,6 @@ function writeReply(filePath: string, content: string): AnthropicReply {
   };
 }
 
-async function claudeFixture(
-  planText: string,
-  script: (fixture: () => AgentFixture) => AnthropicScript,
-  files: Record<string, string> = {},
-) {
-  const fixture = makeAgentFixture(planText, files);
-  cleanups.push(fixture.cleanup);
-  const api = await startAnthropicStandin(script(() => fixture));
-  cleanups.push(api.close);
-  const env = {
-    ANTHROPIC_BASE_URL: api.url,
-    ANTHROPIC_API_KEY: 'dummy',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    CLAUDE_CODE_MAX_RETRIES: '1',
-  };
-  return { fixture, api, env };
-}
-
 interface AnalysisJson {
   streams: { id: string; role: string; model: string; files: { path: string }[] }[];
 }
@@ -111,7 +93,7 @@ interface AnalysisJson {
 describe('maestro run --agent claude (real Claude Code against a stand-in API)', { timeout: 180_000 }, () => {
   it('runs the seed plan: every stream’s files merged, per-stream tokens and cost as the CLI reported them', async () => {
     // Per-role models from the config file: the testing role runs on haiku.
-    const { fixture, api, env } = await claudeFixture(seedPlan, writerScript, {
+    const { fixture, api, env } = await claudeFixture(cleanups, seedPlan, writerScript, {
       'maestro.config.json': JSON.stringify({ models: { testing: 'haiku' } }),
     });
     const result = await maestro(fixture, ['run', 'plan.md', '--agent', 'claude', '--yes'], env);
@@ -178,7 +160,7 @@ describe('maestro run --agent claude (real Claude Code against a stand-in API)',
       '```',
       '',
     ].join('\n');
-    const { fixture, api, env } = await claudeFixture(plan, (fx) => (n, request) => {
+    const { fixture, api, env } = await claudeFixture(cleanups, plan, (fx) => (n, request) => {
       const file = path.join(worktreeOf(fx().repo, 's1'), 'app/config.py');
       const messages = messagesOf(request);
       const last = messages.at(-1);
@@ -229,7 +211,7 @@ describe('maestro run --agent claude (real Claude Code against a stand-in API)',
     const conflictAsk = 'resolve these conflicts, keep both intents';
     // Both agents also write shared.py (so `--ownership warn`); s2's first answer waits until s1 has
     // merged (read from the run's journal), so s2's merge conflicts on shared.py.
-    const { fixture, api, env } = await claudeFixture(plan, (fx) => async (_n, request) => {
+    const { fixture, api, env } = await claudeFixture(cleanups, plan, (fx) => async (_n, request) => {
       const messages = messagesOf(request);
       const prompts = messages.filter((m) => m.role === 'user' && textOf(m).trim() !== '');
       const task = parsePrompt(prompts.map(textOf).join('\n'));
@@ -340,7 +322,7 @@ describe('maestro run --agent claude (real Claude Code against a stand-in API)',
         '',
       ]),
     ].join('\n');
-    const { fixture, env } = await claudeFixture(plan, writerScript);
+    const { fixture, env } = await claudeFixture(cleanups, plan, writerScript);
     const stopped = await maestro(
       fixture,
       ['run', 'plan.md', '--agent', 'claude', '--yes', '--budget-usd', '0.05'],
@@ -370,7 +352,7 @@ describe('maestro run --agent claude (real Claude Code against a stand-in API)',
   });
 
   it('says clearly when the agent executable is missing (--agent-path)', async () => {
-    const { fixture, env } = await claudeFixture(seedPlan, writerScript);
+    const { fixture, env } = await claudeFixture(cleanups, seedPlan, writerScript);
     const result = await maestro(
       fixture,
       ['run', 'plan.md', '--agent', 'claude', '--agent-path', '/nonexistent/claude', '--yes'],

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBuiltinPrices, priceUsage } from '../../src/analyze/prices.js';
 import { gitSync } from '../helpers/repo.js';
+import { writeGeminiSettings } from '../standins/env.js';
 import { startGeminiStandin, type GeminiScript } from '../standins/gemini.js';
 import type { RecordedRequest } from '../standins/http.js';
 import { addFilePatch, startOpenAIStandin, type ResponsesScript } from '../standins/openai.js';
@@ -169,14 +170,7 @@ describe(
     it('merges every stream’s files, uses --model, and prices the tokens Gemini reported', async () => {
       const fixture = makeAgentFixture(seedPlan);
       cleanups.push(fixture.cleanup);
-      mkdirSync(path.join(fixture.home, '.gemini'), { recursive: true });
-      writeFileSync(
-        path.join(fixture.home, '.gemini', 'settings.json'),
-        JSON.stringify({
-          security: { auth: { selectedType: 'gemini-api-key' } },
-          general: { maxAttempts: 1 },
-        }),
-      );
+      await writeGeminiSettings(fixture.home, { general: { maxAttempts: 1 } });
       const script: GeminiScript = (_n, request) => {
         const prompt = promptOf(request);
         if (prompt === null) return { kind: 'content', parts: [{ text: 'ok' }] };

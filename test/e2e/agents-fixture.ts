@@ -9,7 +9,9 @@ import { expect } from 'vitest';
 import { processesUnder } from '../../src/run/orphans.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { dirtyUserCheckout, initRepo, makeTempDir } from '../helpers/repo.js';
-import { binDir } from '../standins/env.js';
+import { startAnthropicStandin, type AnthropicScript } from '../standins/anthropic.js';
+import { binDir, claudeStandinEnv } from '../standins/env.js';
+import type { Standin } from '../standins/http.js';
 
 /** A temp repository with a plan, and an isolated environment for the agent CLIs. */
 export interface AgentFixture {
@@ -67,6 +69,31 @@ export function makeAgentFixture(planText: string, files: Record<string, string>
       tmp.cleanup();
     },
   };
+}
+
+/** A fixture with the Anthropic stand-in running beside it, and the environment that points Claude Code at it. */
+export interface ClaudeFixture {
+  readonly fixture: AgentFixture;
+  readonly api: Standin & { turns: () => number };
+  /** For `maestro` (beside the fixture's own): the stand-in's URL, a dummy key, no retries to speak of. */
+  readonly env: Record<string, string>;
+}
+
+/**
+ * `makeAgentFixture(planText, files)` and the Anthropic stand-in answering by `script` (given the
+ * fixture, as the stand-in's replies name paths in its worktrees); `cleanups` gets both removals.
+ */
+export async function claudeFixture(
+  cleanups: (() => void | Promise<void>)[],
+  planText: string,
+  script: (fixture: () => AgentFixture) => AnthropicScript,
+  files: Record<string, string> = {},
+): Promise<ClaudeFixture> {
+  const fixture = makeAgentFixture(planText, files);
+  cleanups.push(fixture.cleanup);
+  const api = await startAnthropicStandin(script(() => fixture));
+  cleanups.push(api.close);
+  return { fixture, api, env: claudeStandinEnv(api.url) };
 }
 
 /** Runs `maestro ARGS` in the fixture's repo with its environment. */

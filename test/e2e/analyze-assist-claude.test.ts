@@ -5,9 +5,9 @@
  * (a clear error, the rule-based reading kept).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAnthropicStandin, type AnthropicScript } from '../standins/anthropic.js';
+import type { AnthropicScript } from '../standins/anthropic.js';
 import type { RecordedRequest } from '../standins/http.js';
-import { maestro, makeAgentFixture } from './agents-fixture.js';
+import { claudeFixture, maestro } from './agents-fixture.js';
 
 const plan = `# Two parts
 
@@ -57,18 +57,8 @@ function answering(answer: unknown): AnthropicScript {
   };
 }
 
-async function setUp(script: AnthropicScript) {
-  const fixture = makeAgentFixture(plan);
-  cleanups.push(fixture.cleanup);
-  const api = await startAnthropicStandin(script);
-  cleanups.push(api.close);
-  const env = {
-    ANTHROPIC_BASE_URL: api.url,
-    ANTHROPIC_API_KEY: 'dummy',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    CLAUDE_CODE_MAX_RETRIES: '1',
-  };
-  return { fixture, api, env };
+function setUp(script: AnthropicScript) {
+  return claudeFixture(cleanups, plan, () => script);
 }
 
 interface AssistJson {

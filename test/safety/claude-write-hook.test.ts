@@ -10,16 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitSync } from '../helpers/repo.js';
-import { startAnthropicStandin, type AnthropicReply } from '../standins/anthropic.js';
+import type { AnthropicReply } from '../standins/anthropic.js';
 import type { RecordedRequest } from '../standins/http.js';
-import {
-  latestRunDir,
-  maestro,
-  makeAgentFixture,
-  readState,
-  worktreeOf,
-  type AgentFixture,
-} from '../e2e/agents-fixture.js';
+import { claudeFixture, latestRunDir, maestro, readState, worktreeOf } from '../e2e/agents-fixture.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -58,10 +51,8 @@ const write = (file: string, content: string): AnthropicReply => ({
 
 describe('the Claude PreToolUse write hook (real Claude Code against a stand-in API)', () => {
   it('denies writes outside the owned set as they happen; the owned write lands; the checkout is untouched', async () => {
-    const fixture: AgentFixture = makeAgentFixture(plan);
-    cleanups.push(fixture.cleanup);
-    const api = await startAnthropicStandin((_n, request) => {
-      const worktree = worktreeOf(fixture.repo, 's1');
+    const { fixture, api, env } = await claudeFixture(cleanups, plan, (fx) => (_n, request) => {
+      const worktree = worktreeOf(fx().repo, 's1');
       const done = (request.body as { messages?: { role: string }[] }).messages?.filter(
         (m) => m.role === 'assistant',
       ).length;
@@ -69,20 +60,14 @@ describe('the Claude PreToolUse write hook (real Claude Code against a stand-in 
         case 0:
           return write(path.join(worktree, 'app', 'unowned.py'), 'UNOWNED = 1\n');
         case 1:
-          return write(path.join(fixture.repo, 'escaped.txt'), 'escaped\n');
+          return write(path.join(fx().repo, 'escaped.txt'), 'escaped\n');
         case 2:
           return write(path.join(worktree, 'app', 'config.py'), 'value = "owned"\n');
         default:
           return { kind: 'message', content: [{ type: 'text', text: 'Done.' }] };
       }
     });
-    cleanups.push(api.close);
-    const result = await maestro(fixture, ['run', 'plan.md', '--agent', 'claude', '--yes'], {
-      ANTHROPIC_BASE_URL: api.url,
-      ANTHROPIC_API_KEY: 'dummy',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      CLAUDE_CODE_MAX_RETRIES: '1',
-    });
+    const result = await maestro(fixture, ['run', 'plan.md', '--agent', 'claude', '--yes'], env);
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
 
     // The CLI sent each refusal back to the model as an error result carrying Maestro's reason.
