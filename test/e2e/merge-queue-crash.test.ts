@@ -14,7 +14,7 @@ import { installStandInAgent } from '../helpers/agent.js';
 import { commandRunArgs, runCli, startCli, waitUntil, type CliProcess } from '../helpers/cli.js';
 import { waitForFileSh } from '../helpers/handshake.js';
 import { planMarkdown } from '../helpers/plan.js';
-import { gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
+import { gitSync, initRepo, makeTempDir, mergeCounts } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -140,21 +140,15 @@ describe('merge queue: kill -9 during a batch gate and during a bisection, then 
     // The culprit was found by the bisection that ran to the end, and fixed by its one retry.
     expect(state.streams['s4']?.gateRetries).toBe(1);
     // Every stream merged exactly once on the integration branch's own (first-parent) history.
-    const subjects = gitSync(repo, [
-      'log',
-      '--first-parent',
-      '--merges',
-      '--format=%s',
-      state.integrationBranch,
-    ])
-      .split('\n')
-      .filter((s) => s.startsWith('maestro: merge '));
-    const counts: Record<string, number> = {};
-    for (const s of subjects) {
-      const id = /^maestro: merge (\S+) /.exec(s)?.[1] ?? '?';
-      counts[id] = (counts[id] ?? 0) + 1;
-    }
-    expect(counts).toEqual({ s1: 1, s2: 1, s3: 1, s4: 1, s5: 1, s6: 1, s7: 1 });
+    expect(mergeCounts(repo, state.integrationBranch, { firstParent: true })).toEqual({
+      s1: 1,
+      s2: 1,
+      s3: 1,
+      s4: 1,
+      s5: 1,
+      s6: 1,
+      s7: 1,
+    });
     // Nothing unvalidated: the branch ends on the last commit that passed its gate, and that tree
     // holds every stream's file, none of them bad.
     expect(gitSync(repo, ['rev-parse', state.integrationBranch])).toBe(state.greenSha);

@@ -16,7 +16,7 @@ import { commandRunArgs, runCli, startCli, waitUntil } from '../helpers/cli.js';
 import { touchThenWaitSh } from '../helpers/handshake.js';
 import { processesUnder } from '../helpers/procs.js';
 import { planMarkdown, seedLikePhases, type PhaseSpec } from '../helpers/plan.js';
-import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
+import { dirtyUserCheckout, gitSync, initRepo, makeTempDir, mergeCounts } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -90,16 +90,6 @@ function runEvents(repo: string): { type: string; streamId?: string | null }[] {
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as { type: string; streamId?: string | null });
-}
-
-/** Merge commits on the integration branch, by stream id, as `maestro: merge <id> (...)`. */
-function mergeCounts(repo: string, branch: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const subject of gitSync(repo, ['log', '--merges', '--format=%s', branch]).split('\n')) {
-    const m = /^maestro: merge (\S+) /.exec(subject);
-    if (m?.[1] !== undefined) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
-  }
-  return counts;
 }
 
 describe('maestro run (built CLI)', () => {

@@ -89,3 +89,22 @@ export function snapshotUserState(dir: string): string {
   const branch = gitSync(dir, ['symbolic-ref', '--short', 'HEAD']);
   return JSON.stringify({ status, diff, cached, head, branch });
 }
+
+/**
+ * Maestro's merge commits on `branch` (subjects `maestro: merge <id> (…)`), counted by stream id; one
+ * whose id cannot be read counts as `?`. `firstParent`: only the branch's own history.
+ */
+export function mergeCounts(
+  repo: string,
+  branch: string,
+  options: { readonly firstParent?: boolean } = {},
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const log = ['log', ...(options.firstParent === true ? ['--first-parent'] : []), '--merges', '--format=%s'];
+  for (const subject of gitSync(repo, [...log, branch]).split('\n')) {
+    if (!subject.startsWith('maestro: merge ')) continue;
+    const id = /^maestro: merge (\S+) /.exec(subject)?.[1] ?? '?';
+    counts[id] = (counts[id] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -18,7 +18,7 @@ import type { RunEvent, RunOptions } from '../../src/run/types.js';
 import { installStandInAgent, maxOverlap, type StandInAgent } from '../helpers/agent.js';
 import { makeAnalysis } from '../helpers/analysis.js';
 import { testRunOptions } from '../helpers/run-options.js';
-import { gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
+import { gitSync, initRepo, makeTempDir, mergeCounts, useGitIdentity } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -30,15 +30,6 @@ beforeAll(() => {
 
 function options(overrides: Partial<RunOptions> = {}): RunOptions {
   return testRunOptions(overrides);
-}
-
-function mergeCounts(repo: string, branch: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const subject of gitSync(repo, ['log', '--merges', '--format=%s', branch]).split('\n')) {
-    const m = /^maestro: merge (\S+) /.exec(subject);
-    if (m?.[1] !== undefined) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
-  }
-  return counts;
 }
 
 /** A repository whose streams queue up behind `first`'s gate, one of them (`culprit`) writing BAD. */
