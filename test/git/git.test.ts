@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   addExclude,
   addWorktree,
@@ -16,19 +16,13 @@ import {
 import {
   gitSync,
   initRepo,
+  inProcessGitTests,
   makeTempDir,
   snapshotUserState,
-  useGitIdentity,
   writeTree,
 } from '../helpers/repo.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-beforeAll(() => {
-  useGitIdentity();
-});
+const cleanups = inProcessGitTests();
 
 function repo() {
   const tmp = makeTempDir();

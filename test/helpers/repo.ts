@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeAll } from 'vitest';
 
 /** Environment that makes git deterministic and independent of the machine's config. */
 export const gitIdentityEnv: Readonly<Record<string, string>> = {
@@ -20,6 +21,21 @@ export const gitIdentityEnv: Readonly<Record<string, string>> = {
 /** Puts the fixed identity into this process's environment (for engine tests that run git in-process). */
 export function useGitIdentity(): void {
   Object.assign(process.env, gitIdentityEnv);
+}
+
+/**
+ * For test files that run git in-process (the engine, the git wrapper): puts the fixed identity into
+ * this process's environment before all tests, and returns the file's clean-ups, run after each test.
+ */
+export function inProcessGitTests(): (() => void)[] {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+  beforeAll(() => {
+    useGitIdentity();
+  });
+  return cleanups;
 }
 
 /** Runs git in `cwd` with the test identity; returns trimmed stdout. */

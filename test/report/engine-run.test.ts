@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandBackend } from '../../src/agents/command.js';
 import { startRun } from '../../src/run/engine.js';
 import { EventBus } from '../../src/run/events.js';
@@ -13,15 +13,10 @@ import { loadRunReport, writeMarkdownReport } from '../../src/report/load.js';
 import { renderHtml } from '../../src/report/html.js';
 import { makeAnalysis } from '../helpers/analysis.js';
 import { installStandInAgent } from '../helpers/agent.js';
-import { initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
+import { initRepo, inProcessGitTests, makeTempDir } from '../helpers/repo.js';
+import { testRunOptions } from '../helpers/run-options.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-beforeAll(() => {
-  useGitIdentity();
-});
+const cleanups = inProcessGitTests();
 
 describe('report of a real run', () => {
   it('covers merged, out-of-scope and skipped streams with their reports and timeline', async () => {
@@ -42,19 +37,7 @@ describe('report of a real run', () => {
     const result = await startRun(
       repo,
       analysis,
-      {
-        agent: 'command',
-        maxParallel: 4,
-        schedule: 'dag',
-        validate: ['true'],
-        onFailure: 'continue',
-        retries: 0,
-        base: 'HEAD',
-        land: false,
-        timeoutMs: 60_000,
-        stallMs: 60_000,
-        ownership: 'fail',
-      },
+      testRunOptions({ maxParallel: 4, validate: ['true'], retries: 0 }),
       hooks,
       'r1',
     );

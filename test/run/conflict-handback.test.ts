@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandBackend } from '../../src/agents/command.js';
 import { startRun } from '../../src/run/engine.js';
 import { EventBus } from '../../src/run/events.js';
@@ -16,15 +16,9 @@ import type { RunEvent, RunOptions } from '../../src/run/types.js';
 import { installStandInAgent, type AgentBehaviour } from '../helpers/agent.js';
 import { makeAnalysis } from '../helpers/analysis.js';
 import { testRunOptions } from '../helpers/run-options.js';
-import { gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
+import { gitSync, initRepo, inProcessGitTests, makeTempDir } from '../helpers/repo.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-beforeAll(() => {
-  useGitIdentity();
-});
+const cleanups = inProcessGitTests();
 
 function options(overrides: Partial<RunOptions> = {}): RunOptions {
   return testRunOptions({ maxParallel: 4, ...overrides });

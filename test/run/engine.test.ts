@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandBackend } from '../../src/agents/command.js';
 import { startRun, resumeRun } from '../../src/run/engine.js';
 import { EventBus } from '../../src/run/events.js';
@@ -12,15 +12,9 @@ import { makeAnalysis } from '../helpers/analysis.js';
 import { touchThenWaitSh } from '../helpers/handshake.js';
 import { testRunOptions } from '../helpers/run-options.js';
 import { installStandInAgent, maxOverlap, type AgentBehaviour } from '../helpers/agent.js';
-import { dirtyUserCheckout, gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
+import { dirtyUserCheckout, gitSync, initRepo, inProcessGitTests, makeTempDir } from '../helpers/repo.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-beforeAll(() => {
-  useGitIdentity();
-});
+const cleanups = inProcessGitTests();
 
 function options(overrides: Partial<RunOptions> = {}): RunOptions {
   return testRunOptions(overrides);

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandBackend } from '../../src/agents/command.js';
 import { resumeRun, startRun } from '../../src/run/engine.js';
 import { EventBus } from '../../src/run/events.js';
@@ -15,15 +15,9 @@ import type { RunEvent, RunOptions } from '../../src/run/types.js';
 import { installStandInAgent, type StandInAgent } from '../helpers/agent.js';
 import { makeAnalysis } from '../helpers/analysis.js';
 import { testRunOptions } from '../helpers/run-options.js';
-import { gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
+import { gitSync, initRepo, inProcessGitTests, makeTempDir } from '../helpers/repo.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-beforeAll(() => {
-  useGitIdentity();
-});
+const cleanups = inProcessGitTests();
 
 function options(overrides: Partial<RunOptions> = {}): RunOptions {
   return testRunOptions({ ownership: 'warn', ...overrides });

@@ -1,6 +1,6 @@
 /** The engine's `reviewMerge` hook (`maestro run --review`): approve merges, skip skips dependants too, abort stops resumably. */
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandBackend } from '../../src/agents/command.js';
 import { resumeRun, startRun, type MergeReview, type ReviewDecision } from '../../src/run/engine.js';
 import { EventBus } from '../../src/run/events.js';
@@ -8,29 +8,12 @@ import { LocalExecutor } from '../../src/run/executor.js';
 import type { RunOptions } from '../../src/run/types.js';
 import { installStandInAgent } from '../helpers/agent.js';
 import { makeAnalysis } from '../helpers/analysis.js';
-import { gitSync, initRepo, makeTempDir, useGitIdentity } from '../helpers/repo.js';
+import { gitSync, initRepo, inProcessGitTests, makeTempDir } from '../helpers/repo.js';
+import { testRunOptions } from '../helpers/run-options.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-beforeAll(() => {
-  useGitIdentity();
-});
+const cleanups = inProcessGitTests();
 
-const options: RunOptions = {
-  agent: 'command',
-  maxParallel: 4,
-  schedule: 'dag',
-  validate: [],
-  onFailure: 'continue',
-  retries: 0,
-  base: 'HEAD',
-  land: false,
-  timeoutMs: 60_000,
-  stallMs: 60_000,
-  ownership: 'fail',
-};
+const options: RunOptions = testRunOptions({ maxParallel: 4, retries: 0 });
 
 function setup(answers: Readonly<Record<string, ReviewDecision>>) {
   const tmp = makeTempDir();
