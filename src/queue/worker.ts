@@ -420,7 +420,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
           clearTimeout(handBack);
         }
         await control.close();
-        await Promise.all(cleaning);
+        await Promise.all([...cleaning, slots.settle()]);
         // Nothing runs any more: the reaper finds nothing and exits.
         reaper.stdin?.end();
       })();

@@ -126,6 +126,8 @@ export type AttemptResult = (
       /** True when the attempt made a new commit (no branch can contain it yet). */
       readonly isNew: boolean;
       readonly changedFiles: readonly string[];
+      /** Those of them the attempt deleted, when the executor knows (else the engine asks git). */
+      readonly deletedFiles?: readonly string[];
       /** Changed paths the stream does not own. */
       readonly outOfScope: readonly string[];
       readonly staleLock?: string;
@@ -232,7 +234,8 @@ export async function runAttempt(
       callbacks,
     );
   } finally {
-    await slots.release(job.worktreeRoot, slot);
+    // In the background: the commit is made, and the slot's next user waits for it.
+    slots.release(job.worktreeRoot, slot);
   }
 }
 
@@ -274,6 +277,7 @@ async function runAgentAndCommit(
     sha: commit.sha,
     isNew: commit.committed,
     changedFiles: changed,
+    ...(commit.deleted === null ? {} : { deletedFiles: commit.deleted }),
     outOfScope: outOfScopePaths(changed, job.ownedPaths),
     ...lockFound,
   };

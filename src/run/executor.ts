@@ -5,7 +5,6 @@
 import type { EnvPolicy } from '../agents/env.js';
 import { runAgent } from '../agents/process.js';
 import type { AgentBackend } from '../agents/types.js';
-import type { Priority } from '../util/priority-lock.js';
 import { runAttempt, type AttemptCallbacks, type AttemptJob, type AttemptResult } from './attempt.js';
 import { WorktreeSlots } from './slots.js';
 
@@ -13,12 +12,7 @@ import { WorktreeSlots } from './slots.js';
 export interface StreamExecutor {
   /** Runs one attempt of a stream from its start commit and reports its commit (or why there is none). */
   run(job: AttemptJob, signal: AbortSignal, callbacks: AttemptCallbacks): Promise<AttemptResult>;
-  /**
-   * A hint that a stream will likely start soon from `sha`: an executor may check its worktree out
-   * ahead of time. Optional work; ignoring it is correct.
-   */
-  prepareAhead?(repo: string, worktree: string, branch: string, sha: string, priority: Priority): void;
-  /** Waits for background work (checkouts ahead of time) to end; called when a run ends. */
+  /** Waits for background work (worktree slots being released) to end; called when a run ends. */
   settle?(): Promise<void>;
   /**
    * Gives the executor a way to say things the journal should keep (a queue executor: Redis down and
@@ -41,6 +35,10 @@ export class LocalExecutor implements StreamExecutor {
     /** What agents inherit from Maestro's environment (the run's `env` setting). */
     private readonly envPolicy: EnvPolicy = {},
   ) {}
+
+  settle(): Promise<void> {
+    return this.#slots.settle();
+  }
 
   run(job: AttemptJob, signal: AbortSignal, callbacks: AttemptCallbacks): Promise<AttemptResult> {
     return runAttempt(

@@ -36,27 +36,41 @@ async function exists(file: string): Promise<boolean> {
 interface RootSlots {
   readonly all: Slot[];
   readonly busy: Set<number>;
+  /** Slots being given back (detached and cleaned in the background): free once that ends. */
+  readonly releasing: Map<number, Promise<void>>;
 }
 
 /** A pool of recycled worktrees per worktree root (one root per run). */
 export class WorktreeSlots {
   readonly #roots = new Map<string, Promise<RootSlots>>();
+  /** The same, once read (a slot is released synchronously: it was acquired, so its root is read). */
+  readonly #resolved = new Map<string, RootSlots>();
 
   /** The slots under `root` (found on disk the first time: a resumed run reuses them). */
   #slotsOf(root: string): Promise<RootSlots> {
     let found = this.#roots.get(root);
     if (found === undefined) {
-      found = readdir(root).then(
-        (names) => ({
-          all: names
-            .map((n) => Number(slotName.exec(n)?.[1] ?? Number.NaN))
-            .filter((i) => Number.isInteger(i) && i > 0)
-            .sort((a, b) => a - b)
-            .map((index) => ({ index, dir: path.join(root, `slot-${String(index)}`) })),
-          busy: new Set<number>(),
-        }),
-        () => ({ all: [], busy: new Set<number>() }),
-      );
+      found = readdir(root)
+        .then(
+          (names) => ({
+            all: names
+              .map((n) => Number(slotName.exec(n)?.[1] ?? Number.NaN))
+              .filter((i) => Number.isInteger(i) && i > 0)
+              .sort((a, b) => a - b)
+              .map((index) => ({ index, dir: path.join(root, `slot-${String(index)}`) })),
+            busy: new Set<number>(),
+            releasing: new Map<number, Promise<void>>(),
+          }),
+          () => ({
+            all: [],
+            busy: new Set<number>(),
+            releasing: new Map<number, Promise<void>>(),
+          }),
+        )
+        .then((slots) => {
+          this.#resolved.set(root, slots);
+          return slots;
+        });
       this.#roots.set(root, found);
     }
     return found;
@@ -73,11 +87,20 @@ export class WorktreeSlots {
     const slots = await this.#slotsOf(root);
     const free = slots.all.filter((s) => !slots.busy.has(s.index));
     const preferred = await Promise.all(free.map((s) => prefer(s).catch(() => false)));
-    // Chosen and marked busy with no await in between, so two attempts never take the same slot.
-    const stillFree = free.filter((s, i) => preferred[i] === true && !slots.busy.has(s.index));
+    // Chosen and marked busy with no await in between, so two attempts never take the same slot. A
+    // slot still being released is taken (and waited for) before a new one is made: a new slot is a
+    // checkout and maybe a setup run, a release one or two git commands.
+    const isFree = (s: Slot): boolean => !slots.busy.has(s.index);
+    const ready = (s: Slot): boolean => isFree(s) && !slots.releasing.has(s.index);
+    const stillFree = free.filter((s, i) => preferred[i] === true && isFree(s));
     const chosen =
-      stillFree[0] ?? slots.all.find((s) => !slots.busy.has(s.index)) ?? this.#newSlot(root, slots);
+      stillFree.find(ready) ??
+      slots.all.find(ready) ??
+      stillFree[0] ??
+      slots.all.find(isFree) ??
+      this.#newSlot(root, slots);
     slots.busy.add(chosen.index);
+    await slots.releasing.get(chosen.index);
     return chosen;
   }
 
@@ -90,13 +113,41 @@ export class WorktreeSlots {
     return slot;
   }
 
-  /** Gives a slot back (its branch stays as the attempt left it). */
-  async release(root: string, slot: Slot): Promise<void> {
-    // Detached, so the branch is checked out nowhere and another slot can take it (a retry).
-    await git(slot.dir, [...(await worktreeGitArgs(slot.dir)), 'checkout', '--quiet', '--detach']).catch(
-      () => undefined,
-    );
-    (await this.#slotsOf(root)).busy.delete(slot.index);
+  /**
+   * Gives a slot back (its branch stays as the attempt left it). The slot is detached, so the branch
+   * is checked out nowhere and another slot can take it (a retry), and cleaned of untracked files, in
+   * the background: the attempt's commit is what the caller waits for, not this. The slot is free
+   * once it is done (`acquire` waits for it); `settle` waits for every release still running.
+   */
+  release(root: string, slot: Slot): void {
+    const slots = this.#resolved.get(root);
+    const work = async (): Promise<void> => {
+      try {
+        const at = await worktreeGitArgs(slot.dir);
+        await git(slot.dir, [...at, 'checkout', '--quiet', '--detach']);
+        await git(slot.dir, [...at, 'clean', '-fdq']);
+        this.#cleanSlots.add(slot.dir);
+      } catch {
+        // A broken or missing slot: `prepare` checks it out anew (or cleans it) next time.
+      } finally {
+        slots?.releasing.delete(slot.index);
+      }
+    };
+    // Marked as releasing before the work starts, and no longer busy, in one synchronous step.
+    const done = Promise.resolve().then(work);
+    slots?.releasing.set(slot.index, done);
+    slots?.busy.delete(slot.index);
+    this.#releases.add(done);
+    void done.finally(() => this.#releases.delete(done));
+  }
+
+  readonly #releases = new Set<Promise<void>>();
+  /** Slot directories whose release left them clean (no untracked files): `prepare` skips `git clean`. */
+  readonly #cleanSlots = new Set<string>();
+
+  /** Waits for the releases still running (no git process may outlive a run or a worker). */
+  async settle(): Promise<void> {
+    while (this.#releases.size > 0) await Promise.all([...this.#releases]);
   }
 
   /**
@@ -111,6 +162,8 @@ export class WorktreeSlots {
     freshFrom: string | null,
     priority: Priority,
   ): Promise<void> {
+    // Cleaned when it was released (and nothing has run in it since): no `git clean` now.
+    const cleaned = this.#cleanSlots.delete(slot.dir);
     if (await exists(slot.dir)) {
       try {
         const at = await worktreeGitArgs(slot.dir);
@@ -126,7 +179,7 @@ export class WorktreeSlots {
           '--ignore-other-worktrees',
           ...(freshFrom === null ? [branch] : ['-B', branch, freshFrom]),
         ]);
-        await git(slot.dir, [...at, 'clean', '-fdq']);
+        if (!cleaned) await git(slot.dir, [...at, 'clean', '-fdq']);
         return;
       } catch (error) {
         if (!(error instanceof GitError)) throw error;

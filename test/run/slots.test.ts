@@ -67,10 +67,15 @@ describe('worktree slots', () => {
     expect((await setup(first.dir, 'one')).ran).toBe(true);
     writeFileSync(path.join(first.dir, 'junk.txt'), 'left by an agent\n');
     writeFileSync(path.join(first.dir, 'a.txt'), 'edited, not committed\n');
-    await slots.release(root, first);
+    // Released in the background: the next acquire takes the slot being released (rather than
+    // checking out a new one) once its release is done.
+    slots.release(root, first);
 
     // The same slot for the next stream, at a commit with the same setup files: no setup.
     const second = await slots.acquire(root);
+    // The release detached it (b1 is held by no worktree) and removed what the agent left untracked.
+    expect(gitSync(second.dir, ['rev-parse', '--abbrev-ref', 'HEAD'])).toBe('HEAD');
+    expect(existsSync(path.join(second.dir, 'junk.txt'))).toBe(false);
     expect(second.dir).toBe(first.dir);
     await slots.prepare(repo, second, 'b2', c2, 0);
     expect(gitSync(second.dir, ['rev-parse', '--abbrev-ref', 'HEAD'])).toBe('b2');
@@ -85,15 +90,16 @@ describe('worktree slots', () => {
     expect(other.dir).not.toBe(second.dir);
     await slots.prepare(repo, other, 'b1', null, 0);
     expect(gitSync(other.dir, ['rev-parse', 'HEAD'])).toBe(c1);
-    await slots.release(root, other);
-    await slots.release(root, second);
+    slots.release(root, other);
+    slots.release(root, second);
 
     // A changed manifest: setup runs again.
     const third = await slots.acquire(root);
     await slots.prepare(repo, third, 'b3', c3, 0);
     expect((await setup(third.dir, 'three')).ran).toBe(true);
     expect(runs()).toBe(2);
-    await slots.release(root, third);
+    slots.release(root, third);
+    await slots.settle();
 
     // A slot whose .git an agent removed is checked out again, and set up again.
     rmSync(path.join(third.dir, '.git'));
@@ -102,7 +108,9 @@ describe('worktree slots', () => {
     expect(gitSync(fourth.dir, ['rev-parse', 'HEAD'])).toBe(c3);
     expect((await setup(fourth.dir, 'four')).ran).toBe(true);
     expect(runs()).toBe(3);
-    await slots.release(root, fourth);
+    slots.release(root, fourth);
+    await slots.settle();
+    expect(gitSync(fourth.dir, ['rev-parse', '--abbrev-ref', 'HEAD'])).toBe('HEAD');
 
     // A new process (a resumed run) finds the slots on disk and prefers one whose setup is current.
     const again = new WorktreeSlots();
