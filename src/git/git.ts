@@ -358,7 +358,14 @@ export async function commitAll(
     readonly identity?: readonly string[];
     readonly changedSince?: string;
   } = {},
-): Promise<{ sha: string; committed: boolean; changed: string[] | null }> {
+): Promise<{
+  sha: string;
+  committed: boolean;
+  /** Paths changed since `changedSince` (null without it). */
+  changed: string[] | null;
+  /** Those of them deleted. */
+  deleted: string[] | null;
+}> {
   // Every command names the worktree's own git directory: never the repository around it.
   const at = await worktreeGitArgs(worktree);
   await git(worktree, [...at, 'add', '--all']);
@@ -376,7 +383,16 @@ export async function commitAll(
     '-m',
     message,
   ];
-  const commit = await gitRaw(worktree, args);
+  // What the commit changes since `changedSince` is the index just staged against it: read side by side
+  // with the commit (plumbing that only reads the index, which the commit replaces atomically).
+  const [commit, changes] = await Promise.all([
+    gitRaw(worktree, args),
+    options.changedSince === undefined
+      ? null
+      : git(worktree, [...at, 'diff-index', '--cached', '--name-status', '-z', options.changedSince]).then(
+          parseNameStatus,
+        ),
+  ]);
   let committed = true;
   if (commit.exitCode !== 0) {
     // `git commit` exits 1 both for "nothing to commit" and for real failures: tell them apart only
@@ -385,22 +401,43 @@ export async function commitAll(
     if (staged.exitCode !== 0) throw new GitError(args, commit.exitCode, commit.stderr);
     committed = false;
   }
-  // Both read the HEAD just written and nothing else writes to this worktree: side by side.
-  const [head, changed] = await Promise.all([
-    git(worktree, [...at, 'rev-parse', 'HEAD']),
-    options.changedSince === undefined
-      ? null
-      : git(worktree, [
-          ...at,
-          'diff',
-          '--name-only',
-          '-z',
-          '--no-renames',
-          options.changedSince,
-          'HEAD',
-        ]).then(splitZ),
-  ]);
-  return { sha: head.trim(), committed, changed };
+  const sha =
+    (await headFromFiles(at[1] ?? '')) ?? (await git(worktree, [...at, 'rev-parse', 'HEAD'])).trim();
+  return { sha, committed, changed: changes?.changed ?? null, deleted: changes?.deleted ?? null };
+}
+
+/** `--name-status -z` output (`M\0path\0D\0path\0…`, no renames): the paths, and the deleted ones. */
+function parseNameStatus(text: string): { changed: string[]; deleted: string[] } {
+  const fields = text.split('\0');
+  const changed: string[] = [];
+  const deleted: string[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const file = fields[i + 1] ?? '';
+    if (file === '') continue;
+    changed.push(file);
+    if (fields[i] === 'D') deleted.push(file);
+  }
+  return { changed, deleted };
+}
+
+/**
+ * A worktree's HEAD commit read from its git directory's files (`HEAD`, then the branch's loose ref in
+ * the common directory), without a process; null when it is not there in that form (a packed or
+ * reftable ref), for the caller to ask git.
+ */
+async function headFromFiles(gitDir: string): Promise<string | null> {
+  const isSha = (text: string): boolean => /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(text);
+  try {
+    const head = (await readFile(path.join(gitDir, 'HEAD'), 'utf8')).trim();
+    if (isSha(head)) return head;
+    const ref = /^ref: (refs\/heads\/\S+)$/.exec(head)?.[1];
+    if (ref === undefined) return null;
+    const common = path.resolve(gitDir, (await readFile(path.join(gitDir, 'commondir'), 'utf8')).trim());
+    const sha = (await readFile(path.join(common, ref), 'utf8')).trim();
+    return isSha(sha) ? sha : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The housekeeping `git commit` does after each commit (`maintenance run --auto`), run once. Best effort. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -92,8 +92,24 @@ describe('git wrapper', () => {
     const first = await commitAll(wt, 'work', { identity: [], changedSince: base });
     expect(first.committed).toBe(true);
     expect(first.changed).toEqual(['new/file.txt', 'shared.txt']);
+    expect(first.deleted).toEqual([]);
     expect(gitSync(dir, ['rev-parse', 'c'])).toBe(first.sha);
-    expect(await commitAll(wt, 'nothing')).toEqual({ sha: first.sha, committed: false, changed: null });
+    expect(await commitAll(wt, 'nothing')).toEqual({
+      sha: first.sha,
+      committed: false,
+      changed: null,
+      deleted: null,
+    });
+    // A deletion is a change, and says so; the sha is the branch's (read from the ref files).
+    rmSync(path.join(wt, 'shared.txt'));
+    writeTree(wt, { 'new/other.txt': 'y\n' });
+    const second = await commitAll(wt, 'more', { identity: [], changedSince: first.sha });
+    expect(second).toMatchObject({
+      committed: true,
+      changed: ['new/other.txt', 'shared.txt'],
+      deleted: ['shared.txt'],
+    });
+    expect(gitSync(dir, ['rev-parse', 'c'])).toBe(second.sha);
   });
 
   it('adds a worktree on a new or reset branch in one call, and refuses an existing one with fail', async () => {
