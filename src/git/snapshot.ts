@@ -2,7 +2,7 @@
  * A fingerprint of the user's checkout: HEAD, the index and every changed or untracked (non-ignored)
  * file's bytes. Taken before a run and compared after each stream and at the end, so an agent that
  * writes into the user's checkout by path (`echo x > /path/to/repo/evil.txt`) is caught. Read-only:
- * it runs `git status` / `git diff --cached --raw` and reads files; it writes nothing.
+ * it runs `git status` and reads files; it writes nothing.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -22,30 +22,48 @@ async function fileHash(file: string): Promise<string> {
   }
 }
 
-/** Takes the snapshot of the checkout at `repo`. */
+/**
+ * Takes the snapshot of the checkout at `repo`: one `git status --porcelain=v2` (HEAD, branch, and per
+ * changed path its status and index blob), then the bytes of each changed file. `--no-optional-locks`:
+ * it never writes the user's index (a refresh would), so it cannot collide with their own git commands.
+ */
 export async function snapshotCheckout(repo: string): Promise<CheckoutSnapshot> {
-  const [status, cached, head] = await Promise.all([
-    git(repo, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--no-renames']),
-    git(repo, ['diff', '--cached', '--raw', '-z', '--no-renames', '--abbrev=40']),
-    git(repo, ['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => ''),
+  const out = await git(repo, [
+    '--no-optional-locks',
+    'status',
+    '--porcelain=v2',
+    '--branch',
+    '-z',
+    '--untracked-files=all',
+    '--ignored=no',
+    '--no-renames',
   ]);
   const snapshot = new Map<string, string>();
-  const branch = await git(repo, ['symbolic-ref', '-q', 'HEAD']).catch(() => '(detached)');
-  snapshot.set(':HEAD', `${head.trim()} ${branch.trim()}`);
-  // `--raw -z`: ":old new oldsha newsha status\0path\0" pairs; the index side is `newsha`.
-  const fields = cached.split('\0');
-  const indexBlob = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const meta = fields[i] ?? '';
-    const file = fields[i + 1] ?? '';
-    indexBlob.set(file, meta.split(' ')[3] ?? '');
+  let head = '';
+  let branch = '(detached)';
+  const files: { file: string; state: string }[] = [];
+  const records = out.split('\0');
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] ?? '';
+    if (record.startsWith('# branch.oid ')) head = record.slice('# branch.oid '.length);
+    else if (record.startsWith('# branch.head ')) branch = record.slice('# branch.head '.length);
+    else if (record.startsWith('? ')) files.push({ file: record.slice(2), state: '?? -' });
+    else {
+      // `1 XY sub mH mI mW hH hI path`, `2 … Xscore path` + the original path as the next record,
+      // `u XY sub m1 m2 m3 mW h1 h2 h3 path`: the index side is hI (h3 for an unmerged path).
+      const fieldsBefore = { '1': 8, '2': 9, u: 10 }[record[0] ?? ''];
+      if (fieldsBefore === undefined || record[1] !== ' ') continue;
+      const parts = record.split(' ');
+      const file = parts.slice(fieldsBefore).join(' ');
+      const indexBlob = parts[record[0] === 'u' ? 9 : 7] ?? '';
+      files.push({ file, state: `${parts[1] ?? ''} ${indexBlob}` });
+      if (record[0] === '2') i += 1;
+    }
   }
-  const entries = status.split('\0').filter((e) => e.length > 3);
+  snapshot.set(':HEAD', `${head} ${branch}`);
   await Promise.all(
-    entries.map(async (entry) => {
-      const xy = entry.slice(0, 2);
-      const file = entry.slice(3);
-      snapshot.set(file, `${xy} ${indexBlob.get(file) ?? ''} ${await fileHash(path.join(repo, file))}`);
+    files.map(async ({ file, state }) => {
+      snapshot.set(file, `${state} ${await fileHash(path.join(repo, file))}`);
     }),
   );
   return snapshot;
