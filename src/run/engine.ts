@@ -315,8 +315,6 @@ class RunEngine {
   #reviewAborted = false;
   #identity: Promise<string[]> | null = null;
   #stateTimer: NodeJS.Timeout | null = null;
-  /** Streams whose worktree the executor was asked to check out ahead of time (see `#prewarmNext`). */
-  readonly #prewarmed = new Set<string>();
   /** Streams whose agent holds one of the `--max-parallel` slots (from launch until the agent ends). */
   readonly #agentSlots = new Set<string>();
   /** Retries waiting for an agent slot. */
@@ -719,7 +717,6 @@ class RunEngine {
               const job = this.#runStreamSafely(id).finally(() => inflight.delete(id));
               inflight.set(id, job);
             }
-            this.#prewarmNext();
           }
         }
         this.#grantSlots();
@@ -968,36 +965,6 @@ class RunEngine {
     resolve?.();
   }
 
-  /**
-   * Checks out worktrees for streams that will start next: not started, every dependency already
-   * running or done and one still running its agent, at most `maxParallel` of them waiting at a
-   * time. Runs in the background behind every other worktree command; a failure only means the
-   * stream makes its worktree when it starts.
-   */
-  #prewarmNext(): void {
-    if (this.#stopping() || this.#stopReason !== null) return;
-    const prepareAhead = this.hooks.executor.prepareAhead?.bind(this.hooks.executor);
-    if (prepareAhead === undefined) return;
-    let waiting = 0;
-    for (const id of this.#prewarmed) if (this.#status(id) === 'pending') waiting += 1;
-    for (const s of this.#schedulerStreams) {
-      if (waiting >= this.options.maxParallel) return;
-      const st = this.#run.streams[s.id];
-      if (st?.status !== 'pending' || st.attempts > 0 || this.#prewarmed.has(s.id)) continue;
-      // Worth it only while a dependency's agent still runs (the checkout then costs no waiting).
-      if (!s.deps.some((d) => this.#status(d) === 'running')) continue;
-      if (!s.deps.every((d) => ['running', 'committed', 'merged'].includes(this.#status(d)))) continue;
-      const worktree = this.paths.streamWorktree(s.id);
-      const branch = streamBranchName(this.runId, s.id);
-      const green = this.#run.greenSha;
-      const urgency = this.#urgency.get(s.id) ?? 0;
-      waiting += 1;
-      this.#prewarmed.add(s.id);
-      // Behind any worktree a starting stream needs now.
-      prepareAhead(this.repo, worktree, branch, green, this.#schedulerStreams.length + urgency);
-    }
-  }
-
   /** Paths of the user's checkout changed since the last comparison (the baseline then moves on). */
   #checkoutEscapes(): Promise<string[]> {
     const check = this.#checkoutCheck.then(async () => {
@@ -1010,17 +977,21 @@ class RunEngine {
     return check;
   }
 
-  /** The user's refs (branches, tags…) outside this run's own `maestro/<run>` branches. */
-  async #userRefs(): Promise<Map<string, string>> {
+  /** Every ref of the repository (ref → the object it names), read by one `git for-each-ref`. */
+  async #allRefs(): Promise<Map<string, string>> {
     const out = await git(this.repo, ['for-each-ref', '--format=%(objectname) %(refname)']);
-    const own = `refs/heads/${this.#run.integrationBranch}`;
     const refs = new Map<string, string>();
     for (const line of out.split('\n')) {
       const [sha, ref] = line.split(' ');
-      if (sha === undefined || ref === undefined || ref === own || ref.startsWith(`${own}--`)) continue;
-      refs.set(ref, sha);
+      if (sha !== undefined && ref !== undefined) refs.set(ref, sha);
     }
     return refs;
+  }
+
+  /** The user's refs (branches, tags…) in `all`: those outside this run's own `maestro/<run>` branches. */
+  #userRefs(all: ReadonlyMap<string, string>): Map<string, string> {
+    const own = `refs/heads/${this.#run.integrationBranch}`;
+    return new Map([...all].filter(([ref]) => ref !== own && !ref.startsWith(`${own}--`)));
   }
 
   /**
@@ -1043,8 +1014,10 @@ class RunEngine {
     // The journal's value first: a merge journaled while the ref is read only makes the ref newer.
     const run = this.#run;
     const expected = run.tipSha ?? run.greenSha;
-    const found = await resolveCommit(this.repo, `refs/heads/${run.integrationBranch}`);
-    const ownHead = await resolveCommit(this.repo, `refs/heads/${streamBranchName(this.runId, id)}`);
+    // One read of every ref: the integration branch, the stream's own, and the user's.
+    const refs = await this.#allRefs();
+    const found = refs.get(`refs/heads/${run.integrationBranch}`) ?? null;
+    const ownHead = refs.get(`refs/heads/${streamBranchName(this.runId, id)}`) ?? null;
     const isIn = (a: string, b: string): Promise<boolean> =>
       a === b ? Promise.resolve(true) : isAncestor(this.repo, a, b).catch(() => false);
     // Tampered: the branch now holds this stream's own work that Maestro never merged (an older tip
@@ -1061,7 +1034,7 @@ class RunEngine {
       failure = { code: 'tampered-ref', message };
     }
     if (refsBefore !== null) {
-      const after = await this.#userRefs();
+      const after = this.#userRefs(refs);
       const changed = [
         ...[...after].filter(([ref, sha]) => refsBefore.get(ref) !== sha).map(([ref]) => ref),
         ...[...refsBefore.keys()].filter((ref) => !after.has(ref)),
@@ -1094,6 +1067,8 @@ class RunEngine {
     sha: string,
     changed: readonly string[],
     outside: readonly string[],
+    /** The changed paths that were deletions, when known. */
+    deleted?: readonly string[],
   ): Promise<{ code: 'no-changes' | 'missing-files'; message: string } | null> {
     const phase = this.analysis.plan.phases.find((p) => p.id === stream.phaseId);
     if (
@@ -1111,12 +1086,21 @@ class RunEngine {
       };
     const creates = stream.files.filter((f) => f.action === 'create' && !f.glob && !f.path.endsWith('/'));
     if (creates.length === 0) return null;
-    const tree = new Set(
-      (await git(this.repo, ['ls-tree', '-r', '--name-only', '-z', sha, '--', ...creates.map((f) => f.path)]))
-        .split('\0')
-        .filter(Boolean),
-    );
-    const missing = creates.map((f) => f.path).filter((p) => !tree.has(p));
+    // A file the attempt added or changed (and did not delete) is there; only the others need a look.
+    const changedSet = new Set(changed);
+    const gone = new Set(deleted ?? []);
+    const toCheck = creates
+      .map((f) => f.path)
+      .filter((p) => deleted === undefined || !changedSet.has(p) || gone.has(p));
+    const tree =
+      toCheck.length === 0
+        ? new Set<string>()
+        : new Set(
+            (await git(this.repo, ['ls-tree', '-r', '--name-only', '-z', sha, '--', ...toCheck]))
+              .split('\0')
+              .filter(Boolean),
+          );
+    const missing = toCheck.filter((p) => !tree.has(p));
     return missing.length === 0
       ? null
       : {
@@ -1220,7 +1204,9 @@ class RunEngine {
     // The prompt files are written while git prepares the worktree (often queued behind other streams').
     // The user's refs before the agent runs (compared when it ends), read while the worktree is
     // prepared: the task waits for it, and the executor starts the agent only once it has the task.
-    const refsBefore = this.#userRefs().catch(() => null);
+    const refsBefore = this.#allRefs()
+      .then((all) => this.#userRefs(all))
+      .catch(() => null);
     const task = Promise.all([writePrompt(), refsBefore]).then(([prompt]): AgentTask => ({
       runId: this.runId,
       streamId: id,
@@ -1426,7 +1412,13 @@ class RunEngine {
       return false;
     }
     if (handBack !== null && (await this.#markersLeft(id, result.sha))) return false;
-    const unverified = await this.#unverifiedDone(stream, result.sha, result.changedFiles, outside);
+    const unverified = await this.#unverifiedDone(
+      stream,
+      result.sha,
+      result.changedFiles,
+      outside,
+      result.deletedFiles,
+    );
     if (unverified !== null && this.options.ownership === 'warn') {
       // `--ownership warn`: the stream's file list is advisory, so an unfulfilled one only warns.
       this.emit({ type: 'note', message: `${id}: ${unverified.code}: ${unverified.message}` });

@@ -496,27 +496,37 @@ export class MergeQueue {
       if (decision !== 'approve' || this.#stopping()) return 'skipped';
     }
     const commitSha = st.commitSha;
-    const run = host.run();
-    // Merges build on the journal's tip, never on a ref someone else moved.
-    const moved = await this.guardTip();
-    if (moved !== null)
-      host.emit({
-        type: 'safety-finding',
-        streamId: null,
-        code: 'tampered-ref',
-        message: `${run.integrationBranch} had been moved to ${moved.slice(0, 12)} by something other than Maestro; put back on ${(run.tipSha ?? run.greenSha).slice(0, 12)} before merging ${id}`,
-      });
-    const result = await mergeIntoBranch(
-      host.repo,
-      host.run().integrationBranch,
-      commitSha,
-      `maestro: merge ${id} (${stream.title})`,
-      {
-        ours: run.tipSha ?? (await this.tip()),
-        identity: await host.commitIdentity(),
-        theirsIsNew: this.#newCommits.delete(commitSha),
-      },
-    );
+    const merge = async () => {
+      const run = host.run();
+      return mergeIntoBranch(
+        host.repo,
+        run.integrationBranch,
+        commitSha,
+        `maestro: merge ${id} (${stream.title})`,
+        {
+          ours: run.tipSha ?? run.greenSha,
+          identity: await host.commitIdentity(),
+          theirsIsNew: this.#newCommits.has(commitSha),
+        },
+      );
+    };
+    // Merges build on the journal's tip, never on a ref someone else moved: the update is guarded by
+    // the tip's journaled value, so a moved ref shows as `moved`; then it is put back and merged again.
+    let result = await merge();
+    if (!result.ok && result.reason === 'moved') {
+      const moved = await this.guardTip();
+      if (moved !== null) {
+        const run = host.run();
+        host.emit({
+          type: 'safety-finding',
+          streamId: null,
+          code: 'tampered-ref',
+          message: `${run.integrationBranch} had been moved to ${moved.slice(0, 12)} by something other than Maestro; put back on ${(run.tipSha ?? run.greenSha).slice(0, 12)} before merging ${id}`,
+        });
+        result = await merge();
+      }
+    }
+    this.#newCommits.delete(commitSha);
     if (result.ok) {
       if (!result.alreadyMerged) this.#stale = true;
       this.#tip = Promise.resolve(result.sha);
