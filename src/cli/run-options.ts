@@ -48,6 +48,8 @@ export interface RunFlags {
   readonly speculate?: boolean | undefined;
   /** `--max-batch <n>`: most streams merged behind one gate run. */
   readonly maxBatch?: number | undefined;
+  /** `--gate-lanes <n>`: gates that may run at once. */
+  readonly gateLanes?: number | undefined;
 }
 
 /** Whether a flag was given on the command line (commander's value source), rather than left at its default. */
@@ -116,6 +118,7 @@ export function resolveRunOptions(input: {
     baseline: flags.skipBaseline === true ? false : (config.baseline ?? true),
     ...(flags.speculate === true ? { speculate: true } : {}),
     ...(flags.maxBatch === undefined ? {} : { maxBatch: flags.maxBatch }),
+    ...(flags.gateLanes === undefined ? {} : { gateLanes: flags.gateLanes }),
   };
 }
 

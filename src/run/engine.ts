@@ -44,7 +44,13 @@ import {
 } from './journal.js';
 import { acquireLock, type LockOwner } from './lock.js';
 import { baselineCommands, baselineMessage, GateEnv, integrationLogFile } from './gate-env.js';
-import { gateCommands, MergeQueue, type MergeReview, type ReviewDecision } from './merge-queue.js';
+import {
+  defaultGateLanes,
+  gateCommands,
+  MergeQueue,
+  type MergeReview,
+  type ReviewDecision,
+} from './merge-queue.js';
 import { killProcessesUnder } from './orphans.js';
 import { outOfScopePaths } from './ownership.js';
 import { findFreePortBlock, portSpan } from './ports.js';
@@ -325,6 +331,7 @@ class RunEngine {
   #wakeLoop: (() => void) | null = null;
   /** Setup, gates and clean-up in the integration worktree. */
   readonly #gateEnv: GateEnv;
+  readonly #gateLanes = new Map<number, Promise<{ worktree: string; env: GateEnv }>>();
   /** `.worktreeinclude` matches in the user's checkout, listed once per process. */
   #included: Promise<string[]> | null = null;
 
@@ -374,6 +381,7 @@ class RunEngine {
     });
     this.#queue = new MergeQueue({
       gateEnv: this.#gateEnv,
+      gateLane: (n) => this.#gateLane(n),
       repo,
       paths,
       analysis,
@@ -433,6 +441,35 @@ class RunEngine {
    * `state.json` is a cache of the fsync'd journal (resume replays the journal), so bursts of events
    * share one rewrite a few milliseconds later instead of one each; the run's last event writes at once.
    */
+  /**
+   * Gate lane `n` (1…): a worktree of its own beside the stream slots, with its own port block (after
+   * the stream slots'), made the first time a gate runs beside another.
+   */
+  #gateLane(n: number): Promise<{ worktree: string; env: GateEnv }> {
+    let lane = this.#gateLanes.get(n);
+    if (lane === undefined) {
+      const worktree = path.join(this.paths.worktrees, `gate-${String(n)}`);
+      lane = Promise.resolve({
+        worktree,
+        env: new GateEnv({
+          repo: this.repo,
+          worktree,
+          logFile: integrationLogFile(this.paths.dir),
+          spec: this.options.setup,
+          timeoutMs: this.options.timeoutMs,
+          signal: this.#agents.signal,
+          portBase: () => this.state?.portBase ?? null,
+          portSlot: this.options.maxParallel + n,
+          emit: (input) => {
+            this.emit(input);
+          },
+        }),
+      });
+      this.#gateLanes.set(n, lane);
+    }
+    return lane;
+  }
+
   #scheduleStateWrite(now: boolean): void {
     if (now) {
       if (this.#stateTimer !== null) clearTimeout(this.#stateTimer);
@@ -474,7 +511,9 @@ class RunEngine {
    */
   async reservePorts(): Promise<void> {
     const previous = this.#run.portBase;
-    const base = await findFreePortBlock((this.options.maxParallel + 1) * portSpan, previous);
+    // Slot 0 (the integration worktree, gate lane 0), the stream slots 1…maxParallel, then gate lanes 1….
+    const lanes = Math.max(1, this.options.gateLanes ?? defaultGateLanes);
+    const base = await findFreePortBlock((this.options.maxParallel + lanes) * portSpan, previous);
     if (base !== previous) this.emit({ type: 'ports-reserved', base, span: portSpan });
   }
 

@@ -25,12 +25,14 @@ export interface GateEnvHost {
   readonly signal: AbortSignal;
   /** The run's port block (null until reserved: then the gate gets no `MAESTRO_PORT`). */
   portBase(): number | null;
+  /** Which block of it (0, the default, is the integration worktree's; gate lanes have their own). */
+  readonly portSlot?: number;
   emit(input: RunEventInput): void;
 }
 
 const noSetup: SetupSpec = { commands: [], source: 'none', detectedFrom: [], tools: [], teardown: [] };
 
-/** Setup, gates and clean-up in the integration worktree. */
+/** Setup, gates and clean-up in the integration worktree (or a gate lane's worktree). */
 export class GateEnv {
   #included: Promise<string[]> | null = null;
 
@@ -42,7 +44,7 @@ export class GateEnv {
       root: this.host.repo,
       worktree: this.host.worktree,
       streamId: 'integration',
-      port: base === null ? 0 : portOf(base, 0),
+      port: base === null ? 0 : portOf(base, this.host.portSlot ?? 0),
     });
   }
 
@@ -51,8 +53,10 @@ export class GateEnv {
    * the tip's setup files differ from the last setup's, a failing setup failing the gate like a
    * command would; afterwards the worktree is put back to the tip.
    */
-  async run(commands: readonly string[]): Promise<ValidationResult> {
+  async run(commands: readonly string[], stop?: AbortSignal): Promise<ValidationResult> {
     const { host } = this;
+    // `stop`: this gate alone is called off (a gate ahead of it in the pipeline failed).
+    const signal = stop === undefined ? host.signal : AbortSignal.any([host.signal, stop]);
     const spec = host.spec ?? noSetup;
     this.#included ??= listIncludedFiles(host.repo).catch(() => []);
     const env = this.#env();
@@ -65,7 +69,7 @@ export class GateEnv {
         port: Number(env.MAESTRO_PORT),
         logFile: host.logFile,
         timeoutMs: host.timeoutMs,
-        signal: host.signal,
+        signal,
         included: await this.#included,
       },
       () => {
@@ -97,7 +101,7 @@ export class GateEnv {
     await this.#restore('setup');
     const result = await runValidation(commands, host.worktree, {
       timeoutMs: host.timeoutMs,
-      signal: host.signal,
+      signal,
       env,
     });
     await this.#restore(`the gate (${commands.join(' && ')})`);

@@ -3,16 +3,20 @@
  * gates (per merge, or once per wave in `waves` mode) and the undo path back to the last green commit.
  * Only this module moves the integration branch; the engine decides when a stream is ready to merge.
  */
+import { rm } from 'node:fs/promises';
 import type { Analysis, Stream } from '../analyze/types.js';
 import {
+  addDetachedWorktree,
   addWorktree,
   git,
+  GitError,
   isAncestor,
   mergeIntoBranch,
   resetWorktree,
   resolveCommit,
   setBranch,
   syncWorktree,
+  worktreeGitArgs,
 } from '../git/git.js';
 import { PriorityLock } from '../util/priority-lock.js';
 import { ensureWorktree } from './attempt.js';
@@ -71,6 +75,8 @@ export interface MergeQueueHost {
   reviewAborted(streamId: string): void;
   /** Setup, gate commands and clean-up in the integration worktree. */
   readonly gateEnv: GateEnv;
+  /** Gate lane `n` (1…): its own worktree, set up and put back like the integration worktree. */
+  gateLane(n: number): Promise<{ readonly worktree: string; readonly env: GateEnv }>;
 }
 
 /** A committed stream waiting in the queue, and how to tell its runner the outcome. */
@@ -91,6 +97,30 @@ interface BisectResult {
   readonly byMerge: Map<string, 'done' | 'retry'>;
   readonly unsettled: string[];
   readonly gateRuns: number;
+}
+
+/** Gates that may run at once by default (`--gate-lanes`). */
+export const defaultGateLanes = 2;
+
+/** How a pipelined gate ended: its result, or a bug or git failure to settle its streams with. */
+type GateRun = { kind: 'result'; result: ValidationResult } | { kind: 'error'; error: unknown };
+
+/** A batch merged onto the tip whose gate runs (or waits its turn to land). */
+interface InFlight {
+  /** Every entry taken for the batch, and those merged (the others were settled when merging). */
+  readonly batch: readonly Entry[];
+  readonly merged: readonly Entry[];
+  readonly ids: readonly string[];
+  /** The tip with this batch merged: the last green commit once it and every batch ahead pass. */
+  readonly tip: string;
+  readonly lane: number;
+  readonly commands: readonly string[];
+  /** Calls its gate off (a batch ahead failed). */
+  readonly controller: AbortController;
+  readonly done: Promise<GateRun>;
+  readonly settle: (e: Entry, o: 'done' | 'retry') => void;
+  readonly settled: ReadonlySet<Entry>;
+  readonly fail: (error: unknown) => void;
 }
 
 /** How a gate run ended. */
@@ -120,6 +150,8 @@ export class MergeQueue {
   #checkout: Promise<void> | null = null;
   /** True when the integration branch moved since its worktree's files were last made to match it. */
   #stale = false;
+  /** True when a gate left the integration worktree detached at its batch's tip (`#attach` undoes it). */
+  #detached = false;
   /** `waves` mode: streams merged since the last gate, validated together once their wave is done. */
   readonly #unvalidated = new Set<string>();
   /**
@@ -131,9 +163,14 @@ export class MergeQueue {
   readonly #newCommits = new Set<string>();
   /** Committed streams waiting for the next batch. */
   #pending: Entry[] = [];
+  /** Streams whose merge conflicted with work still being gated: queued again once none is in flight. */
+  readonly #deferred: Entry[] = [];
   /** Streams merged onto the tip whose batch is still being gated (`--speculate` may start from them). */
   readonly #underTest = new Set<string>();
   #draining = false;
+  /** Resolves `#arrival` (a stream was submitted while the drain waits for a gate). */
+  #arrived: (() => void) | null = null;
+  #arrival: Promise<void> | null = null;
 
   constructor(private readonly host: MergeQueueHost) {}
 
@@ -178,6 +215,10 @@ export class MergeQueue {
   ): Promise<'done' | 'retry'> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ stream, urgency, attempt, resolve, reject });
+      const arrived = this.#arrived;
+      this.#arrived = null;
+      this.#arrival = null;
+      arrived?.();
       this.#kick();
     });
   }
@@ -193,30 +234,245 @@ export class MergeQueue {
       });
   }
 
-  /** Takes every queued stream as one batch, again and again, until the queue is empty. */
+  /**
+   * Takes every queued stream as one batch, again and again, until the queue is empty. Batches are
+   * pipelined (Zuul's dependent pipeline): while a batch's gate runs, the streams that commit meanwhile
+   * are merged on top of it and gated at once in another gate lane (`--gate-lanes`), on the tip that
+   * assumes the batches ahead pass. Batches land in order: a batch's pass counts only once every
+   * batch ahead has passed. When one fails, the gates behind it are called off, their streams go back
+   * to the queue (merged again, without their agents, on the new green commit), and the failing batch
+   * is bisected as before.
+   */
   async #drain(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const sorted = this.#pending.sort((a, b) => a.urgency - b.urgency);
-      const limit = this.host.options.maxBatch ?? sorted.length;
-      const batch = sorted.slice(0, limit);
-      this.#pending = sorted.slice(limit);
-      if (this.#stopping()) {
-        // They stay committed: merged on resume.
-        for (const e of batch) e.resolve('done');
+    const inFlight: InFlight[] = [];
+    const lanes = this.#laneCount();
+    for (;;) {
+      // Conflicts with work that was in flight: merged again now that all of it has landed or gone.
+      if (inFlight.length === 0 && this.#deferred.length > 0)
+        this.#pending.unshift(...this.#deferred.splice(0));
+      if (this.#pending.length === 0 && inFlight.length === 0) break;
+      const lane = this.#freeLane(inFlight, lanes);
+      if (this.#pending.length > 0 && (inFlight.length === 0 || (lane !== null && !this.#stopping()))) {
+        const opened = await this.#openBatch(this.#takeBatch(), lane ?? 0);
+        if (opened !== null) inFlight.push(opened);
         continue;
       }
-      const settled = new Set<Entry>();
-      const settle = (e: Entry, outcome: 'done' | 'retry'): void => {
-        settled.add(e);
-        e.resolve(outcome);
-      };
-      try {
-        await this.#runBatch(batch, settle);
-      } catch (error) {
-        // A git failure (a full disk): the streams not settled fail with it, not the whole run.
-        for (const e of batch) if (!settled.has(e)) e.reject(error);
+      const head = inFlight[0];
+      if (head === undefined) continue;
+      // The oldest gate decides what lands next; a stream committing meanwhile may take a free lane.
+      const arrived = lane === null || this.#stopping() ? null : this.#nextArrival();
+      const first = await Promise.race([
+        head.done.then(() => 'head' as const),
+        ...(arrived === null ? [] : [arrived.then(() => 'arrival' as const)]),
+      ]);
+      if (first === 'arrival') continue;
+      inFlight.shift();
+      await this.#closeBatch(head, inFlight);
+    }
+  }
+
+  /** The next batch: the most urgent queued streams, at most `--max-batch` of them. */
+  #takeBatch(): Entry[] {
+    const sorted = this.#pending.sort((a, b) => a.urgency - b.urgency);
+    const limit = this.host.options.maxBatch ?? sorted.length;
+    this.#pending = sorted.slice(limit);
+    return sorted.slice(0, limit);
+  }
+
+  /** How many gates may run at once (`--gate-lanes`; one in `waves` mode, which gates per wave). */
+  #laneCount(): number {
+    if (this.host.options.schedule === 'waves') return 1;
+    return Math.max(1, this.host.options.gateLanes ?? defaultGateLanes);
+  }
+
+  /**
+   * A gate lane no batch in flight is using, or null: 0 is the integration worktree, 1… worktrees of
+   * their own. Each gate runs on a detached checkout of its batch's tip, because the branch moves while
+   * it runs (the batches behind it merge).
+   */
+  #freeLane(inFlight: readonly InFlight[], lanes: number): number | null {
+    for (let lane = 0; lane < lanes; lane++) if (!inFlight.some((f) => f.lane === lane)) return lane;
+    return null;
+  }
+
+  /** Resolves when a stream is next submitted. */
+  #nextArrival(): Promise<void> {
+    this.#arrival ??= new Promise<void>((resolve) => {
+      this.#arrived = resolve;
+    });
+    return this.#arrival;
+  }
+
+  /**
+   * Merges a batch onto the tip and starts its gate in `lane` (not awaited: see `#closeBatch`).
+   * Null when nothing of it was merged (all settled otherwise) or in `waves` mode (gated per wave).
+   */
+  async #openBatch(batch: Entry[], lane: number): Promise<InFlight | null> {
+    const host = this.host;
+    const settled = new Set<Entry>();
+    const settle = (e: Entry, outcome: 'done' | 'retry'): void => {
+      settled.add(e);
+      e.resolve(outcome);
+    };
+    const fail = (error: unknown): void => {
+      // A git failure (a full disk): the streams not settled fail with it, not the whole run.
+      for (const e of batch) if (!settled.has(e)) e.reject(error);
+    };
+    if (this.#stopping()) {
+      // They stay committed: merged on resume.
+      for (const e of batch) e.resolve('done');
+      return null;
+    }
+    try {
+      // A stream a wave's bisection found guilty: its retry or failure, without another merge.
+      const fresh: Entry[] = [];
+      for (const e of batch) {
+        const gate = this.#convicted.get(e.stream.id);
+        if (gate === undefined) fresh.push(e);
+        else {
+          this.#convicted.delete(e.stream.id);
+          settle(e, this.#convict(e.stream.id, gate));
+        }
       }
-      for (const e of batch) if (!settled.has(e)) e.resolve('done');
+      const current = host.options.speculate === true ? await this.#discardStale(fresh, settle) : fresh;
+      const deferred = new Set<Entry>();
+      const merged = await this.#mergeAll(current, settle, (e) => {
+        deferred.add(e);
+        this.#deferred.push(e);
+      });
+      const ids = merged.map((e) => e.stream.id);
+      if (merged.length === 0 || host.options.schedule === 'waves') {
+        // `waves`: gated with the rest of its wave (waveGate); until then the last green commit stays put.
+        for (const id of ids) this.#unvalidated.add(id);
+        for (const e of batch) if (!settled.has(e) && !deferred.has(e)) settle(e, 'done');
+        return null;
+      }
+      const commands = this.#commandsOf(ids);
+      const tip = await this.tip();
+      const controller = new AbortController();
+      const done = this.#startGate(lane, tip, ids, commands, controller.signal).catch(
+        (error: unknown): GateRun => ({ kind: 'error', error }),
+      );
+      return {
+        batch: batch.filter((e) => !deferred.has(e)),
+        merged,
+        ids,
+        tip,
+        lane,
+        commands,
+        controller,
+        done,
+        settle,
+        settled,
+        fail,
+      };
+    } catch (error) {
+      fail(error);
+      return null;
+    }
+  }
+
+  /** Runs a batch's gate commands on `tip` in a gate lane (none: it passes, in its turn). */
+  async #startGate(
+    lane: number,
+    tip: string,
+    ids: readonly string[],
+    commands: readonly string[],
+    stop: AbortSignal,
+  ): Promise<GateRun> {
+    if (commands.length === 0) return { kind: 'result', result: { ok: true } };
+    let env: GateEnv;
+    if (lane === 0) {
+      await this.#checkout;
+      this.#detached = true;
+      await checkoutDetached(this.host.repo, this.host.paths.integrationWorktree, tip);
+      env = this.host.gateEnv;
+    } else {
+      const { worktree, env: laneEnv } = await this.host.gateLane(lane);
+      await checkoutDetached(this.host.repo, worktree, tip);
+      env = laneEnv;
+    }
+    const single = ids.length === 1 ? (ids[0] ?? null) : null;
+    this.host.emit({
+      type: 'validation-started',
+      streamId: single,
+      streamIds: [...ids],
+      commands: [...commands],
+      ...(lane === 0 ? {} : { lane }),
+    });
+    return { kind: 'result', result: await env.run(commands, stop) };
+  }
+
+  /**
+   * Settles the oldest batch in flight once its gate has ended: a pass lands it (the last green commit
+   * moves to its tip); a failure calls off the gates of the batches `behind` it (their streams are
+   * queued again, first), puts the branch back on the last green commit and bisects the batch.
+   */
+  async #closeBatch(head: InFlight, behind: InFlight[]): Promise<void> {
+    const host = this.host;
+    try {
+      const run = await head.done;
+      if (run.kind === 'error') throw run.error;
+      const { result } = run;
+      if (result.ok) {
+        host.emit({
+          type: 'validation-passed',
+          streamId: head.ids.length === 1 ? (head.ids[0] ?? null) : null,
+          streamIds: [...head.ids],
+          sha: head.tip,
+        });
+        if (head.commands.length > 0) this.#batchGated(head.ids, head.ids, [], 1);
+        for (const id of head.ids) this.#underTest.delete(id);
+        for (const e of head.merged) head.settle(e, 'done');
+        return;
+      }
+      // Everything behind it was gated on top of it: void. Called off, waited for, queued again.
+      const called = behind.splice(0);
+      for (const f of called) f.controller.abort();
+      await Promise.all(called.map((f) => f.done));
+      const green = host.run().greenSha;
+      await this.#reset(green);
+      const behindIds = called.flatMap((f) => f.ids);
+      for (const id of [...head.ids, ...behindIds]) this.#underTest.delete(id);
+      this.backToCommitted(behindIds);
+      if (called.length > 0 && !this.#stopping())
+        host.emit({
+          type: 'note',
+          message: `gate of ${behindIds.join(', ')} called off: the batch ahead of it (${head.ids.join(', ')}) failed; merged and gated again after it`,
+        });
+      for (const f of called.reverse())
+        for (const e of [...f.merged].reverse()) if (!f.settled.has(e)) this.#pending.unshift(e);
+      for (const f of called)
+        for (const e of f.batch) if (!f.merged.includes(e) && !f.settled.has(e)) f.settle(e, 'done');
+      const single = head.ids.length === 1 ? (head.ids[0] ?? null) : null;
+      if (this.#stopping()) {
+        host.emit({ type: 'integration-reset', sha: green, reason: 'interrupted during validation' });
+        // Committed again: merged on resume, without running the agents again.
+        this.backToCommitted(head.ids);
+        for (const e of head.merged) head.settle(e, 'done');
+        return;
+      }
+      host.emit({
+        type: 'validation-failed',
+        streamId: single,
+        streamIds: [...head.ids],
+        command: result.command,
+        exitCode: result.exitCode,
+        output: result.output,
+      });
+      host.emit({
+        type: 'integration-reset',
+        sha: green,
+        reason:
+          single !== null
+            ? `validation failed after merging ${single}`
+            : `validation failed after merging ${head.ids.join(', ')}`,
+      });
+      await this.#afterFailedGate(head.merged, head.ids, result, head.settle);
+    } catch (error) {
+      head.fail(error);
+    } finally {
+      for (const e of head.batch) if (!head.settled.has(e)) head.settle(e, 'done');
     }
   }
 
@@ -281,8 +537,22 @@ export class MergeQueue {
    */
   async sync(): Promise<void> {
     await this.#checkout;
+    if (this.#detached) await this.#attach();
     if (!this.#stale) return;
     await syncWorktree(this.host.paths.integrationWorktree);
+    this.#stale = false;
+  }
+
+  /**
+   * Checks the integration branch out again in its worktree (a pipelined gate left it detached at its
+   * batch's tip), files and all.
+   */
+  async #attach(): Promise<void> {
+    const dir = this.host.paths.integrationWorktree;
+    const at = await worktreeGitArgs(dir);
+    await git(dir, [...at, 'checkout', '--quiet', '--force', this.host.run().integrationBranch]);
+    await git(dir, [...at, 'clean', '-fdq']);
+    this.#detached = false;
     this.#stale = false;
   }
 
@@ -290,7 +560,11 @@ export class MergeQueue {
   async #reset(sha: string): Promise<void> {
     await this.#checkout;
     this.#tip = null;
-    await resetWorktree(this.host.paths.integrationWorktree, sha);
+    if (this.#detached) {
+      // The branch itself is moved (a detached worktree's `reset` would move only its HEAD).
+      await setBranch(this.host.repo, this.host.run().integrationBranch, sha);
+      await this.#attach();
+    } else await resetWorktree(this.host.paths.integrationWorktree, sha);
     this.#tip = Promise.resolve(sha);
     this.#stale = false;
   }
@@ -305,6 +579,8 @@ export class MergeQueue {
     if ((await resolveCommit(this.host.repo, `refs/heads/${branch}`)) === null)
       await setBranch(this.host.repo, branch, run.greenSha);
     await ensureWorktree(this.host.repo, this.host.paths.integrationWorktree, branch);
+    // A crash during a gate may have left it detached at that gate's tip.
+    await this.#attach();
     const tip = await this.tip();
     if (tip !== run.greenSha) {
       // A merge (or its gate) was cut short: undo it; the stream merges again, exactly once.
@@ -484,7 +760,10 @@ export class MergeQueue {
    * Merges one committed stream onto the tip. `conflict` when it conflicted (the stream was then
    * retried or failed); `skipped` when a reviewer said no or the run is stopping.
    */
-  async #mergeOne(entry: Entry): Promise<'merged' | 'conflict' | 'skipped'> {
+  async #mergeOne(
+    entry: Entry,
+    deferConflicts = false,
+  ): Promise<'merged' | 'conflict' | 'skipped' | 'deferred'> {
     const { stream } = entry;
     const id = stream.id;
     const host = this.host;
@@ -536,6 +815,17 @@ export class MergeQueue {
       return 'merged';
     }
     this.#tip = null; // `moved`: read it again next time
+    const run = host.run();
+    if (deferConflicts && result.reason === 'conflict' && (run.tipSha ?? run.greenSha) !== run.greenSha) {
+      // It conflicts with work still being gated (a batch ahead in the pipeline, or one merged just
+      // before it): if that gate fails, the conflict may be gone. It waits until nothing is in flight,
+      // then merges again; a conflict with the last green commit is handed back to its agent.
+      host.emit({
+        type: 'note',
+        message: `${id} conflicts with work still being gated (in ${result.conflicts.join(', ')}); it is merged again once that work has landed or been taken off`,
+      });
+      return 'deferred';
+    }
     const paths = result.reason === 'conflict' ? result.conflicts : [];
     const detail = result.reason === 'conflict' ? paths.join(', ') : result.message;
     host.emit({ type: 'merge-conflict', streamId: id, paths });
@@ -563,17 +853,23 @@ export class MergeQueue {
   async #mergeAll(
     entries: readonly Entry[],
     settle: (e: Entry, o: 'done' | 'retry') => void,
+    /** Conflicts with work not yet green wait in `#deferred` (a batch's own merges; not bisection's). */
+    defer?: (e: Entry) => void,
   ): Promise<Entry[]> {
     const merged: Entry[] = [];
     for (const e of entries) {
-      const r = await this.#mergeOne({
-        ...e,
-        resolve: (o) => {
-          settle(e, o);
+      const r = await this.#mergeOne(
+        {
+          ...e,
+          resolve: (o) => {
+            settle(e, o);
+          },
         },
-      });
+        defer !== undefined,
+      );
       if (r === 'merged') merged.push(e);
       else if (r === 'skipped') settle(e, 'done');
+      else if (r === 'deferred') defer?.(e);
     }
     return merged;
   }
@@ -603,39 +899,10 @@ export class MergeQueue {
     return 'done';
   }
 
-  /** Merges a batch onto the tip, gates it once, and bisects it when the gate fails. Holds the lock. */
-  async #runBatch(batch: readonly Entry[], settle: (e: Entry, o: 'done' | 'retry') => void): Promise<void> {
-    const host = this.host;
-    // A stream a wave's bisection found guilty: its retry or failure, without another merge.
-    const fresh: Entry[] = [];
-    for (const e of batch) {
-      const gate = this.#convicted.get(e.stream.id);
-      if (gate === undefined) fresh.push(e);
-      else {
-        this.#convicted.delete(e.stream.id);
-        settle(e, this.#convict(e.stream.id, gate));
-      }
-    }
-    const current = host.options.speculate === true ? await this.#discardStale(fresh, settle) : fresh;
-    const merged = await this.#mergeAll(current, settle);
-    if (merged.length === 0) {
-      this.#underTest.clear();
-      return;
-    }
-    try {
-      await this.#gateBatch(
-        merged,
-        merged.map((e) => e.stream.id),
-        settle,
-      );
-    } finally {
-      this.#underTest.clear();
-    }
-  }
-
   /**
    * `--speculate`: a stream that started from a batch tip that then failed its gate was built on work
-   * that is not on the branch: its commit is discarded and it starts again from the last green commit.
+   * that is not on the branch any more: its commit is discarded and it starts again from the last
+   * green commit.
    * Returns the others.
    */
   async #discardStale(
@@ -645,7 +912,9 @@ export class MergeQueue {
     const keep: Entry[] = [];
     for (const e of entries) {
       const st = this.host.run().streams[e.stream.id];
-      if (st?.startSha == null || (await this.isValidated(st.startSha))) {
+      // Stale when its start is no longer on the branch (a batch it started from was reset away); a
+      // start still being gated ahead of it in the pipeline is not stale.
+      if (st?.startSha == null || (await isAncestor(this.host.repo, st.startSha, await this.tip()))) {
         keep.push(e);
         continue;
       }
@@ -665,45 +934,28 @@ export class MergeQueue {
     return keep;
   }
 
-  /** Gates a merged batch once and bisects it when the gate fails. Holds the lock. */
-  async #gateBatch(
+  /**
+   * After a batch's gate failed (the branch is back on the last green commit): bisects it to find the
+   * culprits; the innocent streams land, the culprits are retried or failed. Holds the lock.
+   */
+  async #afterFailedGate(
     merged: readonly Entry[],
     ids: readonly string[],
+    gate: GateFailure,
     settle: (e: Entry, o: 'done' | 'retry') => void,
   ): Promise<void> {
-    const host = this.host;
-    if (host.options.schedule === 'waves') {
-      // Gated with the rest of its wave (waveGate); until then the last green commit stays put.
-      for (const id of ids) this.#unvalidated.add(id);
-      for (const e of merged) settle(e, 'done');
-      return;
-    }
-    const commands = this.#commandsOf(ids);
-    const single = ids.length === 1 ? (ids[0] ?? null) : null;
-    const outcome = await this.#runGate(single, ids, commands);
-    if (outcome.ok) {
-      if (commands.length > 0) this.#batchGated(ids, ids, [], 1);
-      for (const e of merged) settle(e, 'done');
-      return;
-    }
-    if (outcome.stopped) {
-      // Committed again: merged on resume, without running the agents again.
-      this.backToCommitted(ids);
-      for (const e of merged) settle(e, 'done');
-      return;
-    }
     const byId = new Map(merged.map((e) => [e.stream.id, e]));
     if (merged.length > 1) this.backToCommitted(ids);
     const result =
       merged.length === 1
         ? {
             landed: [],
-            culprits: new Map(ids.map((id) => [id, outcome.gate])),
+            culprits: new Map(ids.map((id) => [id, gate])),
             byMerge: new Map<string, 'done' | 'retry'>(),
             unsettled: [],
             gateRuns: 0,
           }
-        : await this.#bisect(ids, outcome.gate);
+        : await this.#bisect(ids, gate);
     for (const [id, o] of result.byMerge) {
       const e = byId.get(id);
       if (e) settle(e, o);
@@ -712,9 +964,9 @@ export class MergeQueue {
       const e = byId.get(id);
       if (e) settle(e, 'done');
     }
-    for (const [id, gate] of result.culprits) {
+    for (const [id, g] of result.culprits) {
       const e = byId.get(id);
-      if (e) settle(e, this.#convict(id, gate));
+      if (e) settle(e, this.#convict(id, g));
     }
     this.backToCommitted(result.unsettled);
     this.#batchGated(ids, result.landed, [...result.culprits.keys()], 1 + result.gateRuns);
@@ -824,4 +1076,20 @@ export class MergeQueue {
     }
     return { landed, culprits, byMerge, unsettled: [], gateRuns };
   }
+}
+
+/** Makes `dir` a detached checkout of `sha` with no untracked files (ignored ones stay): a gate lane. */
+async function checkoutDetached(repo: string, dir: string, sha: string): Promise<void> {
+  try {
+    const at = await worktreeGitArgs(dir);
+    await git(dir, [...at, 'checkout', '--quiet', '--force', '--detach', sha]);
+    await git(dir, [...at, 'clean', '-fdq']);
+    return;
+  } catch (error) {
+    if (!(error instanceof GitError)) throw error;
+    // Missing or broken: checked out anew.
+  }
+  await rm(dir, { recursive: true, force: true });
+  await git(repo, ['worktree', 'prune']);
+  await addDetachedWorktree(repo, dir, sha, 0);
 }

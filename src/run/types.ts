@@ -84,6 +84,11 @@ export interface RunOptions {
   readonly speculate?: boolean;
   /** `--max-batch`: most streams merged behind one gate run (default: every one waiting). */
   readonly maxBatch?: number;
+  /**
+   * `--gate-lanes`: gates that may run at once, each batch on the tip with the batches ahead of it
+   * (default 2; 1 runs one gate at a time).
+   */
+  readonly gateLanes?: number;
 }
 
 /** How a run ended (or that it is still going). */
@@ -380,6 +385,8 @@ export type RunEvent = EventBase &
         /** The streams newly on the tip under test. */
         readonly streamIds?: readonly string[];
         readonly commands: readonly string[];
+        /** The gate lane it runs in, when not the integration worktree (a pipelined gate). */
+        readonly lane?: number;
       }
     | {
         readonly type: 'validation-passed';

@@ -90,7 +90,9 @@ export interface LogLine {
 type Tone = 'ok' | 'bad' | 'warn' | 'dim' | 'plain';
 
 /** Streams merged and not yet through a gate. */
-function awaitingGate(model: LiveModel): LiveStream[] {
+/** The streams a shared gate validates: those it names, else (older journals) every one awaiting a gate. */
+function awaitingGate(model: LiveModel, ids?: readonly string[]): LiveStream[] {
+  if (ids !== undefined) return ids.map((id) => streamOf(model, id));
   return [...model.streams.values()].filter((s) => s.status === 'merged' && s.activity !== null);
 }
 
@@ -180,12 +182,12 @@ export function applyLiveEvent(model: LiveModel, event: RunEvent): LogLine[] {
       const text = `validating: ${event.commands.join(' && ')}`;
       if (event.streamId !== null) streamOf(model, event.streamId).activity = text;
       // A wave's gate (`waves` mode) validates every stream merged since the last one.
-      else for (const s of awaitingGate(model)) s.activity = text;
+      else for (const s of awaitingGate(model, event.streamIds)) s.activity = text;
       return [];
     }
     case 'validation-passed': {
       if (event.streamId === null) {
-        return awaitingGate(model).map((s) => {
+        return awaitingGate(model, event.streamIds).map((s) => {
           s.activity = null;
           s.attemptStartedAt = null;
           return { text: finishedText(s, 'merged'), tone: 'ok' as const };

@@ -84,7 +84,8 @@ describe('merge queue', () => {
     const bus = new EventBus();
     bus.subscribe((e) => events.push(e));
     const hooks = { executor: new LocalExecutor(commandBackend(agent.command), 500), bus };
-    const result = await startRun(repo, analysis, options(), hooks, runId);
+    // One gate lane: the batch forms behind the one gate (pipelined lanes: test/run/gate-pipeline.test.ts).
+    const result = await startRun(repo, analysis, options({ gateLanes: 1 }), hooks, runId);
     const st = result.state;
 
     expect(st.status).toBe('failed');
@@ -150,7 +151,7 @@ describe('merge queue', () => {
       { validation: [gate] },
     );
     const hooks = { executor: new LocalExecutor(commandBackend(agent.command), 500), bus: new EventBus() };
-    const result = await startRun(repo, analysis, options({ retries: 0 }), hooks, runId);
+    const result = await startRun(repo, analysis, options({ retries: 0, gateLanes: 1 }), hooks, runId);
     const st = result.state;
     expect(st.streams[culprit]?.status).toBe('failed');
     for (const id of ['first', ...ids.filter((id) => id !== culprit)])

@@ -10,11 +10,15 @@ import { runTeardown } from '../../run/setup.js';
 import { CliError } from '../errors.js';
 import { resolveRepo } from '../run-support.js';
 
-/** The `MAESTRO_PORT` a worktree had: `slot-N` the Nth block, the integration worktree the first. */
-function slotPort(base: number | undefined, name: string): number {
+/**
+ * The `MAESTRO_PORT` a worktree had: `slot-N` the Nth block, gate lane `gate-N` the Nth block after the
+ * stream slots', the integration worktree the first.
+ */
+function slotPort(base: number | undefined, name: string, maxParallel: number): number {
   if (base === undefined) return 0;
   const slot = /^slot-(\d+)$/.exec(name);
-  return portOf(base, slot === null ? 0 : Number(slot[1]));
+  const gate = /^gate-(\d+)$/.exec(name);
+  return portOf(base, slot !== null ? Number(slot[1]) : gate !== null ? maxParallel + Number(gate[1]) : 0);
 }
 
 /** `maestro clean [RUN]`: remove worktrees and stream branches of finished runs; keep reports. */
@@ -63,7 +67,7 @@ Examples:
                 root: repo,
                 worktree: w.path,
                 streamId: path.basename(w.path),
-                port: slotPort(loaded.state.portBase, path.basename(w.path)),
+                port: slotPort(loaded.state.portBase, path.basename(w.path), loaded.options.maxParallel),
                 timeoutMs: loaded.options.timeoutMs,
               },
             );

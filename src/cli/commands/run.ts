@@ -180,6 +180,11 @@ export function registerRun(program: Command): void {
       parsePositiveInt('--max-batch'),
     )
     .option(
+      '--gate-lanes <n>',
+      'gates that may run at once, each on the tip with the batches ahead of it (default 2; 1 runs one at a time)',
+      parsePositiveInt('--gate-lanes'),
+    )
+    .option(
       '--speculate',
       'let dependants start from a batch whose gate still runs; restarted if it fails (costs agent time)',
     )
