@@ -3,9 +3,10 @@
 //     of fixed durations (2-6 s; a stress row at 1-3 s), against the lower bound
 //     max(critical path, total work / N) and `make -jN` running `sleep`s over the same DAG.
 //  2. The merge queue: 30- and 60-stream plans with agents of 1-4 s and a 2 s gate at N = 10, against
-//     the chain bound (the longest chain of agent + gate), with per-merge gating (--max-batch 1),
-//     batches, and batches with --speculate; and the 60-stream ungated plan of 1-4 s agents against
-//     max(critical path, work / N), beside make -jN.
+//     the chain bound (the longest chain of agent + gate), with per-merge gating one gate at a time
+//     (--max-batch 1 --gate-lanes 1), batches behind one gate (--gate-lanes 1), batches with pipelined
+//     gates (the default, the target row), and those with --speculate; and the 60-stream ungated plan
+//     of 1-4 s agents against max(critical path, work / N), beside make -jN.
 //  3. Maestro's per-stream overhead (worktree, agent spawn, commit, ownership check, merge, journal)
 //     with agents that do nothing, against raw `git worktree add` + commit + `git merge` on the same
 //     repo, as the marginal cost of a stream (fixed start-up costs cancel out).
@@ -237,7 +238,16 @@ export async function benchRun(cases = process.env.BENCH_RUN_CASES?.split(',') ?
       const plan = makeDagRange(n, 1, 4);
       const dur = Object.fromEntries(plan.map((node) => [`s${node.id}`, node.seconds]));
       const chain = chainBound(plan, gateSeconds);
-      const perMerge = timeMaestro(dir, plan, 'dag', slots, dur, [...gateArgs, '--max-batch', '1']);
+      // The old way: one gate at a time, one merge per gate.
+      const perMerge = timeMaestro(dir, plan, 'dag', slots, dur, [
+        ...gateArgs,
+        '--max-batch',
+        '1',
+        '--gate-lanes',
+        '1',
+      ]);
+      // Batches behind one gate at a time (before gates were pipelined), for comparison.
+      const oneLane = timeMaestro(dir, plan, 'dag', slots, dur, [...gateArgs, '--gate-lanes', '1']);
       const batchedRuns = [];
       for (let i = 0; i < (n === 30 ? repeats : 1); i++)
         batchedRuns.push(timeMaestro(dir, plan, 'dag', slots, dur, gateArgs));
@@ -249,7 +259,10 @@ export async function benchRun(cases = process.env.BENCH_RUN_CASES?.split(',') ?
       );
       console.log(`  chain bound                               ${fmt(bound)} s   1.00`);
       console.log(
-        `  per-merge gating (--max-batch 1)          ${fmt(perMerge.seconds)} s   ${ratio(perMerge.seconds, bound)}   (${perMerge.gateRuns} gate runs)`,
+        `  per-merge gating, one gate at a time      ${fmt(perMerge.seconds)} s   ${ratio(perMerge.seconds, bound)}   (${perMerge.gateRuns} gate runs; --max-batch 1 --gate-lanes 1)`,
+      );
+      console.log(
+        `  batched, one gate at a time               ${fmt(oneLane.seconds)} s   ${ratio(oneLane.seconds, bound)}   (${oneLane.gateRuns} gate runs; --gate-lanes 1)`,
       );
       console.log(
         `  batched${n === 30 ? `, median of ${repeats}          ` : '                          '}       ${fmt(batched.seconds)} s   ${ratio(batched.seconds, bound)}   (${batched.gateRuns} gate runs${n === 30 ? `; ${range(batchedRuns.map((r) => r.seconds))}; target ≤ 1.25` : ''})`,
