@@ -4,17 +4,11 @@
  */
 import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkoutChanges, snapshotCheckout } from '../../src/git/snapshot.js';
-import { gitSync, initRepo, makeTempDir, useGitIdentity, writeTree } from '../helpers/repo.js';
+import { gitSync, initRepo, makeTempDir, inProcessGitTests, writeTree } from '../helpers/repo.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-beforeAll(() => {
-  useGitIdentity();
-});
+const cleanups = inProcessGitTests();
 
 function repo(): string {
   const tmp = makeTempDir();
