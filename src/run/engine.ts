@@ -331,6 +331,8 @@ class RunEngine {
   #wakeLoop: (() => void) | null = null;
   /** Setup, gates and clean-up in the integration worktree. */
   readonly #gateEnv: GateEnv;
+  /** A read of every ref in progress, shared by the streams starting meanwhile (`#refsBeforeStart`). */
+  #refsRead: Promise<Map<string, string>> | null = null;
   readonly #gateLanes = new Map<number, Promise<{ worktree: string; env: GateEnv }>>();
   /** `.worktreeinclude` matches in the user's checkout, listed once per process. */
   #included: Promise<string[]> | null = null;
@@ -574,12 +576,12 @@ class RunEngine {
   }
 
   /**
-   * Checks out the new integration branch in its worktree, in the background: after every stream
-   * start already waiting for the worktree lock, before any early checkout. Awaited before the
-   * worktree is used; a failure surfaces there.
+   * Checks out the new integration branch in its worktree, in the background, once the first stream
+   * has started (then behind the other starting streams on the worktree lock), or when first needed
+   * (the baseline, a gate). Awaited before the worktree is used; a failure surfaces there.
    */
   checkOutIntegration(): void {
-    this.#queue.checkOut(this.#schedulerStreams.length);
+    this.#queue.deferCheckOut(this.#schedulerStreams.length);
   }
 
   /**
@@ -1027,6 +1029,22 @@ class RunEngine {
     return refs;
   }
 
+  /**
+   * The refs as they are before an agent starts. Streams starting together share one read (at the
+   * start of a run, ten of them at once): any read taken before the agent starts will do.
+   */
+  #refsBeforeStart(): Promise<Map<string, string>> {
+    if (this.#refsRead === null) {
+      const read = this.#allRefs();
+      this.#refsRead = read;
+      const done = () => {
+        if (this.#refsRead === read) this.#refsRead = null;
+      };
+      read.then(done, done);
+    }
+    return this.#refsRead;
+  }
+
   /** The user's refs (branches, tags…) in `all`: those outside this run's own `maestro/<run>` branches. */
   #userRefs(all: ReadonlyMap<string, string>): Map<string, string> {
     const own = `refs/heads/${this.#run.integrationBranch}`;
@@ -1243,7 +1261,7 @@ class RunEngine {
     // The prompt files are written while git prepares the worktree (often queued behind other streams').
     // The user's refs before the agent runs (compared when it ends), read while the worktree is
     // prepared: the task waits for it, and the executor starts the agent only once it has the task.
-    const refsBefore = this.#allRefs()
+    const refsBefore = this.#refsBeforeStart()
       .then((all) => this.#userRefs(all))
       .catch(() => null);
     const task = Promise.all([writePrompt(), refsBefore]).then(([prompt]): AgentTask => ({
@@ -1341,6 +1359,8 @@ class RunEngine {
       this.#agents.signal,
       {
         onStarted: (where) => {
+          // The first agents' worktrees are made: the integration worktree's turn (see checkOutIntegration).
+          void this.#queue.ready();
           this.emit({
             type: 'stream-started',
             streamId: id,

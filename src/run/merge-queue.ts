@@ -148,6 +148,8 @@ export class MergeQueue {
   #tip: Promise<string> | null = null;
   /** The integration worktree's checkout in progress at the start of a run (see `checkOut`). */
   #checkout: Promise<void> | null = null;
+  /** A new run's: where its checkout queues for the worktree lock (null: a resumed run's exists). */
+  #checkoutPriority: number | null = null;
   /** True when the integration branch moved since its worktree's files were last made to match it. */
   #stale = false;
   /** True when a gate left the integration worktree detached at its batch's tip (`#attach` undoes it). */
@@ -383,7 +385,7 @@ export class MergeQueue {
     if (commands.length === 0) return { kind: 'result', result: { ok: true } };
     let env: GateEnv;
     if (lane === 0) {
-      await this.#checkout;
+      await this.ready();
       this.#detached = true;
       await checkoutDetached(this.host.repo, this.host.paths.integrationWorktree, tip);
       env = this.host.gateEnv;
@@ -521,6 +523,8 @@ export class MergeQueue {
    * worktree is used; a failure surfaces there.
    */
   checkOut(priority: number): void {
+    this.#checkoutPriority = priority;
+    if (this.#checkout !== null) return;
     const checkout = addWorktree(
       this.host.repo,
       this.host.paths.integrationWorktree,
@@ -532,11 +536,25 @@ export class MergeQueue {
   }
 
   /**
+   * A new run's integration worktree is checked out later (`checkOut`, or the first time it is needed):
+   * nothing needs it before the first gate, so the first agents' worktrees come first.
+   */
+  deferCheckOut(priority: number): void {
+    this.#checkoutPriority = priority;
+  }
+
+  /** Resolves once the integration worktree exists (checking it out now if it was deferred). */
+  ready(): Promise<void> {
+    if (this.#checkout === null && this.#checkoutPriority !== null) this.checkOut(this.#checkoutPriority);
+    return this.#checkout ?? Promise.resolve();
+  }
+
+  /**
    * Makes the integration worktree's files match the branch. Merges move only the branch (atomic
    * update-ref), so this runs just before something needs the files: a validation gate, the run's end.
    */
   async sync(): Promise<void> {
-    await this.#checkout;
+    await this.ready();
     if (this.#detached) await this.#attach();
     if (!this.#stale) return;
     await syncWorktree(this.host.paths.integrationWorktree);
@@ -558,7 +576,7 @@ export class MergeQueue {
 
   /** Resets the integration branch and its worktree to `sha` (the last green commit). */
   async #reset(sha: string): Promise<void> {
-    await this.#checkout;
+    await this.ready();
     this.#tip = null;
     if (this.#detached) {
       // The branch itself is moved (a detached worktree's `reset` would move only its HEAD).
