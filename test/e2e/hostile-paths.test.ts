@@ -3,13 +3,12 @@
  * letters. `analyze` takes all four backticked paths as files, and `maestro run` (with a stand-in agent
  * that writes each stream's files from MAESTRO_FILES) merges them intact onto the integration branch.
  */
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processesUnder } from '../../src/run/orphans.js';
 import { installStandInAgent } from '../helpers/agent.js';
 import { commandRunArgs, runCli } from '../helpers/cli.js';
-import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
+import { repoWithPlan } from '../helpers/plan.js';
+import { dirtyUserCheckout, gitSync } from '../helpers/repo.js';
 
 const hostile = ['docs/Read Me.md', "config/it's.json", 'config/-dash.yml', 'docs/naïve-ünïcode.md'];
 
@@ -33,14 +32,9 @@ afterEach(() => {
 
 describe('hostile paths', () => {
   it('are all read as files and merged intact by maestro run', async () => {
-    const tmp = makeTempDir('maestro-e2e-paths-');
-    cleanups.push(tmp.cleanup);
-    const repo = path.join(tmp.dir, 'repo');
-    initRepo(repo);
-    const planFile = path.join(tmp.dir, 'plan.md');
-    writeFileSync(planFile, plan);
+    const { dir, repo, plan: planFile } = repoWithPlan(cleanups, 'maestro-e2e-paths-', plan);
     const verify = dirtyUserCheckout(repo);
-    const agent = installStandInAgent(tmp.dir);
+    const agent = installStandInAgent(dir);
     cleanups.push(() => {
       expect(processesUnder(repo)).toEqual([]);
     });

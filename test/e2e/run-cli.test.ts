@@ -15,8 +15,8 @@ import {
 import { commandRunArgs, runCli, startCli, waitUntil } from '../helpers/cli.js';
 import { touchThenWaitSh } from '../helpers/handshake.js';
 import { processesUnder } from '../helpers/procs.js';
-import { planMarkdown, seedLikePhases, type PhaseSpec } from '../helpers/plan.js';
-import { dirtyUserCheckout, gitSync, initRepo, makeTempDir, mergeCounts } from '../helpers/repo.js';
+import { planMarkdown, repoWithPlan, seedLikePhases, type PhaseSpec } from '../helpers/plan.js';
+import { dirtyUserCheckout, gitSync, mergeCounts } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -33,14 +33,9 @@ interface Fixture {
 }
 
 function fixture(phases: readonly PhaseSpec[], behaviour: Record<string, AgentBehaviour> = {}): Fixture {
-  const tmp = makeTempDir('maestro-e2e-');
-  cleanups.push(tmp.cleanup);
-  const repo = path.join(tmp.dir, 'repo');
-  initRepo(repo);
-  const plan = path.join(tmp.dir, 'plan.md');
-  writeFileSync(plan, planMarkdown('E2E plan', phases));
+  const { dir, repo, plan } = repoWithPlan(cleanups, 'maestro-e2e-', planMarkdown('E2E plan', phases));
   const verify = dirtyUserCheckout(repo);
-  const agent = installStandInAgent(tmp.dir, behaviour);
+  const agent = installStandInAgent(dir, behaviour);
   cleanups.push(() => {
     // No stray processes: nothing may still run in the repository's worktrees.
     expect(processesUnder(repo)).toEqual([]);

@@ -4,14 +4,13 @@
  * retrying the agent; a detected setup tool that is missing is reported before anything starts;
  * teardown runs in every worktree `clean` removes.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installStandInAgent } from '../helpers/agent.js';
 import { commandRunArgs, runCli } from '../helpers/cli.js';
-import { planMarkdown } from '../helpers/plan.js';
+import { planMarkdown, repoWithPlan } from '../helpers/plan.js';
 import { latestJournal } from '../helpers/projects.js';
-import { initRepo, makeTempDir } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -24,23 +23,20 @@ function project(files?: Record<string, string>): {
   args: string[];
   dir: string;
 } {
-  const tmp = makeTempDir('maestro-base-');
-  cleanups.push(tmp.cleanup);
-  const repo = path.join(tmp.dir, 'repo');
-  initRepo(repo, files);
-  const plan = path.join(tmp.dir, 'plan.md');
-  writeFileSync(
-    plan,
+  const { dir, repo, plan } = repoWithPlan(
+    cleanups,
+    'maestro-base-',
     planMarkdown('Two phases', [
       { title: 'One', files: ['one.txt'] },
       { title: 'Two', deps: [1], files: ['two.txt'] },
     ]),
+    files,
   );
-  const agent = installStandInAgent(tmp.dir);
+  const agent = installStandInAgent(dir);
   return {
     repo,
     plan,
-    dir: tmp.dir,
+    dir,
     args: commandRunArgs(plan, repo, agent.command),
   };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installStandInAgent } from '../helpers/agent.js';
 import { commandRunArgs, runCli } from '../helpers/cli.js';
-import { planMarkdown } from '../helpers/plan.js';
+import { planMarkdown, repoWithPlan } from '../helpers/plan.js';
 import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -27,20 +27,16 @@ function journal(repo: string): { type: string; [key: string]: unknown }[] {
 
 describe('worktrees outside the checkout', () => {
   it('puts every worktree under $XDG_CACHE_HOME/maestro, where no tool of the user walks; clean removes them', async () => {
-    const tmp = makeTempDir('maestro-wt-');
-    cleanups.push(tmp.cleanup);
-    const repo = path.join(tmp.dir, 'repo');
-    initRepo(repo);
-    const verify = dirtyUserCheckout(repo);
-    const plan = path.join(tmp.dir, 'plan.md');
-    writeFileSync(
-      plan,
+    const { dir, repo, plan } = repoWithPlan(
+      cleanups,
+      'maestro-wt-',
       planMarkdown('Two phases', [
         { title: 'One', files: ['one.txt'] },
         { title: 'Two', deps: [1], files: ['two.txt'] },
       ]),
     );
-    const agent = installStandInAgent(tmp.dir);
+    const verify = dirtyUserCheckout(repo);
+    const agent = installStandInAgent(dir);
     const r = await runCli(commandRunArgs(plan, repo, agent.command, { noLive: false }), repo);
     expect(r.code, r.stderr).toBe(0);
     const cache = process.env.XDG_CACHE_HOME ?? '';

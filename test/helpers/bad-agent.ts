@@ -7,8 +7,8 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { processesUnder } from './procs.js';
 import { commandRunArgs, runCli } from './cli.js';
-import { planMarkdown, type PhaseSpec } from './plan.js';
-import { dirtyUserCheckout, initRepo, makeTempDir } from './repo.js';
+import { planMarkdown, repoWithPlan, type PhaseSpec } from './plan.js';
+import { dirtyUserCheckout } from './repo.js';
 
 /** One safety trial's repository and how to run Maestro on it. */
 export interface BadAgentFixture {
@@ -38,27 +38,26 @@ export function badAgentFixture(
   cleanups: (() => void)[],
   phases: readonly PhaseSpec[] = twoPhases,
 ): BadAgentFixture {
-  const tmp = makeTempDir('maestro-bad-agent-');
-  cleanups.push(tmp.cleanup);
-  const repo = path.join(tmp.dir, 'repo');
-  initRepo(repo);
-  const plan = path.join(tmp.dir, 'plan.md');
-  writeFileSync(plan, planMarkdown('Safety plan', phases));
+  const { dir, repo, plan } = repoWithPlan(
+    cleanups,
+    'maestro-bad-agent-',
+    planMarkdown('Safety plan', phases),
+  );
   const verify = dirtyUserCheckout(repo);
-  const cacheDir = path.join(tmp.dir, 'cache');
+  const cacheDir = path.join(dir, 'cache');
   cleanups.push(() => {
     // Nothing the agents started may still run anywhere in the run's worktrees.
     expect(processesUnder(cacheDir)).toEqual([]);
   });
   return {
-    root: tmp.dir,
+    root: dir,
     repo,
     plan,
     verify,
     cacheDir,
     env: { XDG_CACHE_HOME: cacheDir },
     args: (script, ...extra) => {
-      const file = path.join(tmp.dir, `agent-${String(Math.random()).slice(2)}.sh`);
+      const file = path.join(dir, `agent-${String(Math.random()).slice(2)}.sh`);
       writeFileSync(file, script);
       return [...commandRunArgs(plan, repo, `sh '${file}'`, { noLive: false, retries: 0 }), ...extra];
     },

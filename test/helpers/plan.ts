@@ -1,4 +1,7 @@
 /** Writes Markdown plans in the seed's format (`## Phase N: Title`, `Depends on:`, `Files:`, `Validation:`). */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { initRepo, makeTempDir } from './repo.js';
 
 export interface PhaseSpec {
   readonly title: string;
@@ -44,3 +47,31 @@ export const seedLikePhases: readonly PhaseSpec[] = [
   { title: 'REST API', deps: [3, 4], files: ['app/api/jobs.py'] },
   { title: 'Tests', deps: [2], files: ['tests/test_jobs.py'] },
 ];
+
+/** A temp dir holding a git repository and a plan beside it (outside the repository). */
+export interface RepoWithPlan {
+  readonly dir: string;
+  /** `dir/repo`: one commit of the given files. */
+  readonly repo: string;
+  /** `dir/plan.md`. */
+  readonly plan: string;
+}
+
+/**
+ * Makes a temp dir (named from `prefix`; its removal pushed to `cleanups`) with a repository of
+ * `files` at `repo/` and `planText` at `plan.md`.
+ */
+export function repoWithPlan(
+  cleanups: (() => void)[],
+  prefix: string,
+  planText: string,
+  files?: Readonly<Record<string, string>>,
+): RepoWithPlan {
+  const tmp = makeTempDir(prefix);
+  cleanups.push(tmp.cleanup);
+  const repo = path.join(tmp.dir, 'repo');
+  initRepo(repo, files);
+  const plan = path.join(tmp.dir, 'plan.md');
+  writeFileSync(plan, planText);
+  return { dir: tmp.dir, repo, plan };
+}

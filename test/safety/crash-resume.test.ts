@@ -11,9 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { processesUnder } from '../../src/util/procs.js';
 import { commandRunArgs, runCli, startCli } from '../helpers/cli.js';
 import { waitForFileSh } from '../helpers/handshake.js';
-import { planMarkdown } from '../helpers/plan.js';
+import { planMarkdown, repoWithPlan } from '../helpers/plan.js';
 import { seededRandom } from '../helpers/random.js';
-import { dirtyUserCheckout, gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
+import { dirtyUserCheckout, gitSync } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -39,21 +39,16 @@ interface Trial {
 }
 
 function trial(agentScript: string): Trial {
-  const tmp = makeTempDir('maestro-crash-');
-  cleanups.push(tmp.cleanup);
-  const repo = path.join(tmp.dir, 'repo');
-  initRepo(repo);
-  const plan = path.join(tmp.dir, 'plan.md');
-  writeFileSync(plan, planMarkdown('Crash plan', phases));
-  const agent = path.join(tmp.dir, 'agent.sh');
+  const { dir, repo, plan } = repoWithPlan(cleanups, 'maestro-crash-', planMarkdown('Crash plan', phases));
+  const agent = path.join(dir, 'agent.sh');
   writeFileSync(agent, agentScript);
-  const cache = path.join(tmp.dir, 'cache');
+  const cache = path.join(dir, 'cache');
   cleanups.push(() => {
     expect(processesUnder(cache)).toEqual([]);
   });
   return {
     repo,
-    root: tmp.dir,
+    root: dir,
     env: { XDG_CACHE_HOME: cache },
     args: commandRunArgs(plan, repo, `sh '${agent}'`),
     verify: dirtyUserCheckout(repo),
