@@ -731,7 +731,7 @@ class RunEngine {
         }
         if (!this.#interrupted && this.#stopReason === null) {
           // Streams a wave's bisection found guilty: handed to the queue again, to be retried or failed.
-          for (const id of this.#queue.convictedIds()) {
+          for (const id of [...this.#queue.convictedIds(), ...this.#queue.takeAfterWave()]) {
             if (this.#status(id) !== 'committed' || inflight.has(id)) continue;
             inflight.set(
               id,

@@ -161,6 +161,8 @@ export class MergeQueue {
    * the engine as committed and, when submitted again, retried or failed without another merge.
    */
   readonly #convicted = new Map<string, GateFailure>();
+  /** `waves` mode: streams that conflicted with the wave's ungated merges (see `takeAfterWave`). */
+  readonly #afterWave = new Set<string>();
   /** Stream commits made by this process and not merged yet: no branch can contain them. */
   readonly #newCommits = new Set<string>();
   /** Committed streams waiting for the next batch. */
@@ -199,6 +201,18 @@ export class MergeQueue {
   /** Streams a wave's gate found guilty, to hand to the queue again (for their retry or failure). */
   convictedIds(): IterableIterator<string> {
     return this.#convicted.keys();
+  }
+
+  /**
+   * `waves` mode: streams whose merge conflicted with the wave's merges, which are not gated yet. They
+   * stay committed and are handed to the queue again once the wave's gate has run (`takeAfterWave`):
+   * then the conflict is with the last green commit, and goes back to the agent as usual.
+   */
+  takeAfterWave(): string[] {
+    if (this.hasUnvalidated()) return [];
+    const ids = [...this.#afterWave];
+    this.#afterWave.clear();
+    return ids;
   }
 
   #stopping(): boolean {
@@ -338,14 +352,26 @@ export class MergeQueue {
       }
       const current = host.options.speculate === true ? await this.#discardStale(fresh, settle) : fresh;
       const deferred = new Set<Entry>();
-      const merged = await this.#mergeAll(current, settle, (e) => {
-        deferred.add(e);
-        this.#deferred.push(e);
-      });
+      const waves = host.options.schedule === 'waves';
+      // `waves`: merges wait for the wave's gate, so the tip stays ahead of the last green commit with
+      // nothing in flight; a conflict there is handed back at once, never deferred.
+      const merged = await this.#mergeAll(
+        current,
+        settle,
+        waves
+          ? undefined
+          : (e) => {
+              deferred.add(e);
+              this.#deferred.push(e);
+            },
+      );
       const ids = merged.map((e) => e.stream.id);
-      if (merged.length === 0 || host.options.schedule === 'waves') {
+      if (merged.length === 0 || waves) {
         // `waves`: gated with the rest of its wave (waveGate); until then the last green commit stays put.
-        for (const id of ids) this.#unvalidated.add(id);
+        for (const id of ids) {
+          this.#unvalidated.add(id);
+          this.#underTest.delete(id);
+        }
         for (const e of batch) if (!settled.has(e) && !deferred.has(e)) settle(e, 'done');
         return null;
       }
@@ -474,6 +500,8 @@ export class MergeQueue {
     } catch (error) {
       head.fail(error);
     } finally {
+      // Landed, or settled by its bisection (whose merges marked them again).
+      for (const id of head.ids) this.#underTest.delete(id);
       for (const e of head.batch) if (!head.settled.has(e)) head.settle(e, 'done');
     }
   }
@@ -834,6 +862,20 @@ export class MergeQueue {
     }
     this.#tip = null; // `moved`: read it again next time
     const run = host.run();
+    if (
+      host.options.schedule === 'waves' &&
+      result.reason === 'conflict' &&
+      this.#unvalidated.size > 0 &&
+      (run.tipSha ?? run.greenSha) !== run.greenSha
+    ) {
+      host.emit({
+        type: 'note',
+        message: `${id} conflicts with this wave's merges (in ${result.conflicts.join(', ')}), which are not gated yet; it is merged again after the wave's gate`,
+      });
+      this.#afterWave.add(id);
+      entry.resolve('done');
+      return 'conflict';
+    }
     if (deferConflicts && result.reason === 'conflict' && (run.tipSha ?? run.greenSha) !== run.greenSha) {
       // It conflicts with work still being gated (a batch ahead in the pipeline, or one merged just
       // before it): if that gate fails, the conflict may be gone. It waits until nothing is in flight,

@@ -5,7 +5,7 @@
  * merge is then checked, merged and gated like any commit; markers left in a file fail the stream.
  * Order is decided by handshakes: b's agent waits for a's merge (a file the test writes on the event).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandBackend } from '../../src/agents/command.js';
@@ -25,7 +25,12 @@ function options(overrides: Partial<RunOptions> = {}): RunOptions {
 }
 
 /** a and b both change the second line of shared.txt; b's agent ends only once a has merged. */
-async function conflictRun(runId: string, b: AgentBehaviour, gate: readonly string[] = []) {
+async function conflictRun(
+  runId: string,
+  b: AgentBehaviour,
+  gate: readonly string[] = [],
+  overrides: Partial<RunOptions> = {},
+) {
   const tmp = makeTempDir();
   cleanups.push(tmp.cleanup);
   const repo = path.join(tmp.dir, 'repo');
@@ -49,7 +54,7 @@ async function conflictRun(runId: string, b: AgentBehaviour, gate: readonly stri
     if (e.type === 'stream-merged' && e.streamId === 'a') writeFileSync(aMerged, '');
   });
   const hooks = { executor: new LocalExecutor(commandBackend(agent.command), 500), bus };
-  const result = await startRun(repo, analysis, options(), hooks, runId);
+  const result = await startRun(repo, analysis, options(overrides), hooks, runId);
   return { repo, agent, events, result };
 }
 
@@ -94,6 +99,22 @@ describe('conflict hand-back (command backend)', () => {
     const merges = gitSync(repo, ['log', '--merges', '--first-parent', '--format=%s', st.integrationBranch]);
     expect(merges.split('\n').filter((l) => l.startsWith('maestro: merge b '))).toHaveLength(1);
     expect(merges.split('\n').filter((l) => l.startsWith('maestro: merge a '))).toHaveLength(1);
+  });
+
+  it('in waves mode too, where merges wait for the wave gate: the conflict goes back to the agent and lands', async () => {
+    const gate = `! grep -q '^<<<<<<<' shared.txt`;
+    const { repo, agent, result } = await conflictRun('hbw', { onConflict: 'keep-both' }, [gate], {
+      schedule: 'waves',
+    });
+    expect(result.state.status).toBe('completed');
+    // Not handed back against the last green commit (a's merge was not gated yet): after the wave gate.
+    const events = readFileSync(result.paths.journal, 'utf8');
+    expect(events).toContain("b conflicts with this wave's merges (in shared.txt)");
+    expect(agent.prompts('b')).toHaveLength(2);
+    expect(agent.prompts('b')[1]).toContain('resolve these conflicts, keep both intents');
+    expect(gitSync(repo, ['show', `${result.state.integrationBranch}:shared.txt`])).toBe(
+      'one\ntwo from b\ntwo from a\nthree',
+    );
   });
 
   it('fails the stream when the agent leaves conflict markers, and keeps its work off the branch', async () => {
