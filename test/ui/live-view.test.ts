@@ -217,6 +217,36 @@ describe('live model', () => {
     expect(log).toContain('↻ migration  retrying (attempt 2): validation `npm test` failed');
     expect(headerText(model, t0)).toBe('0/1 merged · 1 running');
   });
+
+  it('with pipelined gates, a batch that passes finishes its own streams, not the batch behind it', () => {
+    const model = createLiveModel(streams.slice(0, 2));
+    const merged = (streamId: string): RunEventInput => ({
+      type: 'stream-merged',
+      streamId,
+      mergeSha: 'd'.repeat(40),
+      streamSha: 'c'.repeat(40),
+    });
+    const log = feed(model, [
+      [0, started('migration')],
+      [0, started('models')],
+      [1, merged('migration')],
+      [1, { type: 'validation-started', streamId: null, streamIds: ['migration'], commands: ['npm test'] }],
+      [2, merged('models')],
+      [
+        2,
+        {
+          type: 'validation-started',
+          streamId: null,
+          streamIds: ['models'],
+          commands: ['npm test'],
+          lane: 1,
+        },
+      ],
+      [3, { type: 'validation-passed', streamId: null, streamIds: ['migration'], sha: 'd'.repeat(40) }],
+    ]);
+    expect(log.filter((l) => l.startsWith('✓'))).toEqual([expect.stringContaining('migration')]);
+    expect(model.streams.get('models')?.activity).toBe('validating: npm test');
+  });
 });
 
 describe('fitWidth and the renderer’s measures', () => {
