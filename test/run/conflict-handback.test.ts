@@ -24,28 +24,36 @@ function options(overrides: Partial<RunOptions> = {}): RunOptions {
   return testRunOptions({ maxParallel: 4, ...overrides });
 }
 
+interface ConflictRunOptions {
+  /** The plan's gate commands. */
+  readonly gate?: readonly string[];
+  /** Whether a and b each also write a file of their own (a.txt, b.txt); default true. */
+  readonly ownFiles?: boolean;
+  readonly run?: Partial<RunOptions>;
+}
+
 /** a and b both change the second line of shared.txt; b's agent ends only once a has merged. */
-async function conflictRun(
-  runId: string,
-  b: AgentBehaviour,
-  gate: readonly string[] = [],
-  overrides: Partial<RunOptions> = {},
-) {
+async function conflictRun(runId: string, b: AgentBehaviour, opts: ConflictRunOptions = {}) {
+  const own = opts.ownFiles ?? true;
   const tmp = makeTempDir();
   cleanups.push(tmp.cleanup);
   const repo = path.join(tmp.dir, 'repo');
   initRepo(repo, { 'shared.txt': 'one\ntwo\nthree\n' });
   const aMerged = path.join(tmp.dir, 'a-merged');
   const agent = installStandInAgent(tmp.dir, {
-    a: { write: { 'shared.txt': 'one\ntwo from a\nthree\n', 'a.txt': 'a\n' } },
-    b: { write: { 'shared.txt': 'one\ntwo from b\nthree\n', 'b.txt': 'b\n' }, waitForFile: aMerged, ...b },
+    a: { write: { 'shared.txt': 'one\ntwo from a\nthree\n', ...(own ? { 'a.txt': 'a\n' } : {}) } },
+    b: {
+      write: { 'shared.txt': 'one\ntwo from b\nthree\n', ...(own ? { 'b.txt': 'b\n' } : {}) },
+      waitForFile: aMerged,
+      ...b,
+    },
   });
   const analysis = makeAnalysis(
     [
-      { id: 'a', files: ['shared.txt', 'a.txt'] },
-      { id: 'b', files: ['shared.txt', 'b.txt'] },
+      { id: 'a', files: ['shared.txt', ...(own ? ['a.txt'] : [])] },
+      { id: 'b', files: ['shared.txt', ...(own ? ['b.txt'] : [])] },
     ],
-    { validation: gate },
+    { validation: opts.gate ?? [] },
   );
   const events: RunEvent[] = [];
   const bus = new EventBus();
@@ -54,7 +62,7 @@ async function conflictRun(
     if (e.type === 'stream-merged' && e.streamId === 'a') writeFileSync(aMerged, '');
   });
   const hooks = { executor: new LocalExecutor(commandBackend(agent.command), 500), bus };
-  const result = await startRun(repo, analysis, options(overrides), hooks, runId);
+  const result = await startRun(repo, analysis, options(opts.run), hooks, runId);
   return { repo, agent, events, result };
 }
 
@@ -62,7 +70,11 @@ describe('conflict hand-back (command backend)', () => {
   it('merges the green tip into the stream branch, the agent resolves the markers keeping both sides, and it lands', async () => {
     // The gate rejects a tip with a conflict marker.
     const gate = `! grep -q '^<<<<<<<' shared.txt`;
-    const { repo, agent, events, result } = await conflictRun('hb1', { onConflict: 'keep-both' }, [gate]);
+    const { repo, agent, events, result } = await conflictRun(
+      'hb1',
+      { onConflict: 'keep-both' },
+      { gate: [gate] },
+    );
     const st = result.state;
     expect(st.status).toBe('completed');
     expect(events.find((e) => e.type === 'merge-conflict')).toMatchObject({
@@ -103,9 +115,11 @@ describe('conflict hand-back (command backend)', () => {
 
   it('in waves mode too, where merges wait for the wave gate: the conflict goes back to the agent and lands', async () => {
     const gate = `! grep -q '^<<<<<<<' shared.txt`;
-    const { repo, agent, result } = await conflictRun('hbw', { onConflict: 'keep-both' }, [gate], {
-      schedule: 'waves',
-    });
+    const { repo, agent, result } = await conflictRun(
+      'hbw',
+      { onConflict: 'keep-both' },
+      { gate: [gate], run: { schedule: 'waves' } },
+    );
     expect(result.state.status).toBe('completed');
     // Not handed back against the last green commit (a's merge was not gated yet): after the wave gate.
     const events = readFileSync(result.paths.journal, 'utf8');
@@ -130,34 +144,15 @@ describe('conflict hand-back (command backend)', () => {
   });
 
   it('fails the stream on its conflict without handing it back when --retries is 0', async () => {
-    const tmpRetries = await conflictRunWithRetries0();
-    expect(tmpRetries.state.streams['b']).toMatchObject({
+    const { agent, result } = await conflictRun(
+      'hb3',
+      { onConflict: 'keep-both' },
+      { ownFiles: false, run: { retries: 0 } },
+    );
+    expect(agent.prompts('b')).toHaveLength(1);
+    expect(result.state.streams['b']).toMatchObject({
       status: 'failed',
       error: { code: 'merge-conflict' },
     });
   });
 });
-
-async function conflictRunWithRetries0() {
-  const tmp = makeTempDir();
-  cleanups.push(tmp.cleanup);
-  const repo = path.join(tmp.dir, 'repo');
-  initRepo(repo, { 'shared.txt': 'one\ntwo\nthree\n' });
-  const aMerged = path.join(tmp.dir, 'a-merged');
-  const agent = installStandInAgent(tmp.dir, {
-    a: { write: { 'shared.txt': 'one\ntwo from a\nthree\n' } },
-    b: { write: { 'shared.txt': 'one\ntwo from b\nthree\n' }, waitForFile: aMerged, onConflict: 'keep-both' },
-  });
-  const analysis = makeAnalysis([
-    { id: 'a', files: ['shared.txt'] },
-    { id: 'b', files: ['shared.txt'] },
-  ]);
-  const bus = new EventBus();
-  bus.subscribe((e) => {
-    if (e.type === 'stream-merged' && e.streamId === 'a') writeFileSync(aMerged, '');
-  });
-  const hooks = { executor: new LocalExecutor(commandBackend(agent.command), 500), bus };
-  const result = await startRun(repo, analysis, options({ retries: 0 }), hooks, 'hb3');
-  expect(agent.prompts('b')).toHaveLength(1);
-  return result;
-}
