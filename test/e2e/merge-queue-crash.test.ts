@@ -13,8 +13,8 @@ import { processesUnder } from '../../src/util/procs.js';
 import { installStandInAgent } from '../helpers/agent.js';
 import { commandRunArgs, runCli, startCli, waitUntil, type CliProcess } from '../helpers/cli.js';
 import { waitForFileSh } from '../helpers/handshake.js';
-import { planMarkdown } from '../helpers/plan.js';
-import { gitSync, initRepo, makeTempDir, mergeCounts } from '../helpers/repo.js';
+import { planMarkdown, repoWithPlan } from '../helpers/plan.js';
+import { gitSync, mergeCounts } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -40,11 +40,21 @@ async function killAt(cli: CliProcess, marker: string, release: string): Promise
 
 describe('merge queue: kill -9 during a batch gate and during a bisection, then resume', () => {
   it('merges every stream exactly once and leaves nothing unvalidated on the branch', async () => {
-    const tmp = makeTempDir('maestro-mq-crash-');
-    cleanups.push(tmp.cleanup);
-    const root = tmp.dir;
-    const repo = path.join(root, 'repo');
-    initRepo(repo);
+    // Phase 1 (First) lands alone; the six others wait for its gate, so they form one batch.
+    const titles = ['First', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7'];
+    const files = titles.map((t) => `${t.toLowerCase()}.txt`);
+    const {
+      dir: root,
+      repo,
+      plan,
+    } = repoWithPlan(
+      cleanups,
+      'maestro-mq-crash-',
+      planMarkdown(
+        'Crash plan',
+        titles.map((title, i) => ({ title, files: [files[i] ?? ''] })),
+      ),
+    );
     const cache = path.join(root, 'cache');
     const env = { XDG_CACHE_HOME: cache };
     cleanups.push(() => {
@@ -52,17 +62,6 @@ describe('merge queue: kill -9 during a batch gate and during a bisection, then 
       expect(processesUnder(cache)).toEqual([]);
     });
     const mark = (name: string) => path.join(root, name);
-    // Phase 1 (First) lands alone; the six others wait for its gate, so they form one batch.
-    const titles = ['First', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7'];
-    const files = titles.map((t) => `${t.toLowerCase()}.txt`);
-    const plan = path.join(root, 'plan.md');
-    writeFileSync(
-      plan,
-      planMarkdown(
-        'Crash plan',
-        titles.map((title, i) => ({ title, files: [files[i] ?? ''] })),
-      ),
-    );
     const agent = installStandInAgent(root, {
       '*': { waitForFile: mark('first-gate') },
       First: { waitForFile: root },

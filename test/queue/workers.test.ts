@@ -12,9 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { processesUnder } from '../helpers/procs.js';
 import { installStandInAgent, type AgentBehaviour, type StandInAgent } from '../helpers/agent.js';
 import { runCli, startCli, waitUntil, type CliProcess } from '../helpers/cli.js';
-import { planMarkdown, type PhaseSpec } from '../helpers/plan.js';
+import { planMarkdown, repoWithPlan, type PhaseSpec } from '../helpers/plan.js';
 import { startRedis, type TestRedis, type TestTls } from '../helpers/redis.js';
-import { gitSync, initRepo, makeTempDir } from '../helpers/repo.js';
+import { gitSync, makeTempDir } from '../helpers/repo.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -51,16 +51,14 @@ async function queueFixture(
   behaviour: Record<string, AgentBehaviour> = {},
   redisOptions: { password?: string; tls?: TestTls } = {},
 ): Promise<QueueFixture> {
-  const tmp = makeTempDir('maestro-queue-');
-  cleanups.push(tmp.cleanup);
-  const root = tmp.dir;
-  const repo = path.join(root, 'repo');
-  initRepo(repo);
+  const {
+    dir: root,
+    repo,
+    plan,
+  } = repoWithPlan(cleanups, 'maestro-queue-', planMarkdown('Queue plan', phases));
   const remote = path.join(root, 'remote.git');
   gitSync(root, ['init', '--quiet', '--bare', remote]);
   gitSync(repo, ['remote', 'add', 'origin', remote]);
-  const plan = path.join(root, 'plan.md');
-  writeFileSync(plan, planMarkdown('Queue plan', phases));
   const agent = installStandInAgent(root, behaviour);
   const redis = await startRedis(redisOptions);
   cleanups.push(() => redis.stop());
