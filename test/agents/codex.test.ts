@@ -17,9 +17,11 @@ import {
   type ResponsesReply,
   type ResponsesScript,
 } from '../standins/openai.js';
-import { noisyWrapper, runLogged, sandboxTask, type SandboxRun } from './helpers.js';
+import { noisyWrapper, runInSandbox, sandboxTask, type SandboxRun } from './helpers.js';
 
 const MODEL = 'gpt-5.5';
+/** Time limits of a run (overridable per test). */
+const LIMITS = { timeoutMs: 60_000, stallMs: 20_000, graceMs: 1_000 };
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -60,14 +62,7 @@ async function runCodex(
     ],
     ...opts.codex,
   });
-  const run = await runLogged(
-    backend,
-    task,
-    sandbox.runDir,
-    { timeoutMs: 60_000, stallMs: 20_000, graceMs: 1_000 },
-    opts.run,
-  );
-  return { ...run, sandbox, api };
+  return runInSandbox(backend, task, sandbox, api, LIMITS, opts.run);
 }
 
 const patch = (path: string, content: string): ResponsesReply => ({

@@ -11,9 +11,11 @@ import type { RunAgentOptions } from '../../src/agents/process.js';
 import type { AgentTask } from '../../src/agents/types.js';
 import { binDir, isolatedEnv, makeSandbox, writeGeminiSettings, type Sandbox } from '../standins/env.js';
 import { startGeminiStandin, type GeminiReply, type GeminiScript } from '../standins/gemini.js';
-import { noisyWrapper, runLogged, sandboxTask, type SandboxRun } from './helpers.js';
+import { noisyWrapper, runInSandbox, sandboxTask, type SandboxRun } from './helpers.js';
 
 const MODEL = 'gemini-2.5-flash';
+/** Time limits of a run (overridable per test). */
+const LIMITS = { timeoutMs: 90_000, stallMs: 60_000, graceMs: 1_000 };
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -41,14 +43,7 @@ async function runGemini(
     pricer: (model, tokens) => priceUsage(model, tokens, table),
     ...opts.gemini,
   });
-  const run = await runLogged(
-    backend,
-    task,
-    sandbox.runDir,
-    { timeoutMs: 90_000, stallMs: 60_000, graceMs: 1_000 },
-    opts.run,
-  );
-  return { ...run, sandbox, api };
+  return runInSandbox(backend, task, sandbox, api, LIMITS, opts.run);
 }
 
 const writeFileCall = (sandbox: Sandbox, path: string, content: string): GeminiReply => ({

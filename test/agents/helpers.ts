@@ -99,6 +99,18 @@ export async function runLogged(
   return { outcome, activities, log: await readFile(logFile, 'utf8').catch(() => '') };
 }
 
+/** `runLogged` in the sandbox's run dir; the result carries the sandbox and the API stand-in too. */
+export async function runInSandbox(
+  backend: AgentBackend,
+  task: AgentTask,
+  sandbox: Sandbox,
+  api: Standin & { turns: () => number },
+  limits: RunAgentOptions,
+  overrides: RunAgentOptions = {},
+): Promise<SandboxRun> {
+  return { ...(await runLogged(backend, task, sandbox.runDir, limits, overrides)), sandbox, api };
+}
+
 /** Writes an executable shell script `body` to `file`; returns `file`. */
 export async function writeScript(file: string, body: string): Promise<string> {
   await writeFile(file, `#!/bin/sh\n${body}`);
