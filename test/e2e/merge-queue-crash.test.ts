@@ -107,6 +107,10 @@ describe('merge queue: kill -9 during a batch gate and during a bisection, then 
       '--skip-baseline',
       '--max-parallel',
       '10',
+      // One gate at a time, so the six queue up behind First's gate as one batch (pipelined gates would
+      // start gating the first of them beside it).
+      '--gate-lanes',
+      '1',
     ];
 
     // 1. Killed while the batch of six is gated.
