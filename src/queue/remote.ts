@@ -6,22 +6,14 @@
  * each machine (SSH keys, credential helpers); nothing here handles a secret.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { git, gitRaw, GitError } from '../git/git.js';
+import { exists } from '../util/fs.js';
 
 /** A git remote operation that failed (unreachable, refused, missing ref): an expected failure. */
 export class RemoteError extends Error {
   override readonly name = 'RemoteError';
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs a git command that talks to a remote; a non-zero exit becomes a `RemoteError` with git's words. */

@@ -4,7 +4,7 @@
  * engine journals (the commit, the paths it changed, the paths outside the stream's files). It writes
  * no journal line itself: the engine does, from the callbacks and the result.
  */
-import { access, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentActivity, AgentOutcome, AgentTask } from '../agents/types.js';
 import {
@@ -25,6 +25,7 @@ import type { SetupSpec } from './setup-detect.js';
 import { ensureSetup, recordedSetupKey, setupKey, worktreeEnv, type SetupResult } from './setup.js';
 import type { WorktreeSlots } from './slots.js';
 import type { QueueAttemptRecord } from './types.js';
+import { exists } from '../util/fs.js';
 
 /** What to run: one attempt of a stream, from a commit. */
 export interface AttemptJob {
@@ -145,15 +146,6 @@ export type AgentRunner = (
   signal: AbortSignal,
   onActivity: (activity: AgentActivity) => void,
 ) => Promise<AgentOutcome>;
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Ensures a worktree for `branch` at `dir` exists and is clean (recreated if it vanished). */
 export async function ensureWorktree(repo: string, dir: string, branch: string): Promise<void> {

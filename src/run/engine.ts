@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentActivity, AgentOutcome, AgentTask, Usage } from '../agents/types.js';
 import type { Analysis, Stream } from '../analyze/types.js';
@@ -75,6 +75,7 @@ import type {
   StreamStatus,
 } from './types.js';
 import { unreachable } from './types.js';
+import { exists } from '../util/fs.js';
 
 export { gateCommands, type MergeReview, type ReviewDecision } from './merge-queue.js';
 export { RunError } from './errors.js';
@@ -127,15 +128,6 @@ export function reportNameFor(analysis: Analysis, stream: Stream): string {
 
 function lockMessage(owner: LockOwner): string {
   return `another maestro run (${owner.runId}, pid ${String(owner.pid)}) is active in this repository; wait for it to finish or stop it with \`maestro abort ${owner.runId}\``;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Starts a new run of an analysed plan in `repo`. */

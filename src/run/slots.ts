@@ -10,10 +10,11 @@
  * Which slot is busy is this process's own business (like which child processes run): the journal
  * records the worktree each attempt ran in, and a resumed run finds the slots on disk again.
  */
-import { access, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { addDetachedWorktree, git, GitError, pruneWorktrees, worktreeGitArgs } from '../git/git.js';
 import type { Priority } from '../util/priority-lock.js';
+import { exists } from '../util/fs.js';
 
 /** A stream worktree slot: its number (1…; 0 is the integration worktree) and directory. */
 export interface Slot {
@@ -22,15 +23,6 @@ export interface Slot {
 }
 
 const slotName = /^slot-(\d+)$/;
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The slots of one worktree root: which exist, which are busy. */
 interface RootSlots {
