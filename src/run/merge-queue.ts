@@ -167,6 +167,8 @@ export class MergeQueue {
   readonly #newCommits = new Set<string>();
   /** Committed streams waiting for the next batch. */
   #pending: Entry[] = [];
+  /** Batches in flight whose gate has ended (their outcome is taken in order, by `#drain`). */
+  readonly #ended = new WeakSet<InFlight>();
   /** Streams whose merge conflicted with work still being gated: queued again once none is in flight. */
   readonly #deferred: Entry[] = [];
   /** Streams merged onto the tip whose batch is still being gated (`--speculate` may start from them). */
@@ -267,6 +269,13 @@ export class MergeQueue {
       if (inFlight.length === 0 && this.#deferred.length > 0)
         this.#pending.unshift(...this.#deferred.splice(0));
       if (this.#pending.length === 0 && inFlight.length === 0) break;
+      // A batch whose gate has already ended (or that had none) lands before anything new is merged.
+      const ended = inFlight[0];
+      if (ended !== undefined && this.#ended.has(ended)) {
+        inFlight.shift();
+        await this.#closeBatch(ended, inFlight);
+        continue;
+      }
       const lane = this.#freeLane(inFlight, lanes);
       if (this.#pending.length > 0 && (inFlight.length === 0 || (lane !== null && !this.#stopping()))) {
         const opened = await this.#openBatch(this.#takeBatch(), lane ?? 0);
@@ -295,9 +304,13 @@ export class MergeQueue {
     return sorted.slice(0, limit);
   }
 
-  /** How many gates may run at once (`--gate-lanes`; one in `waves` mode, which gates per wave). */
+  /**
+   * How many gates may run at once (`--gate-lanes`; one in `waves` mode, which gates per wave, and with
+   * `--review`).
+   */
   #laneCount(): number {
-    if (this.host.options.schedule === 'waves') return 1;
+    // `--review` asks before each merge: a question about the next batch would hold up the one ahead.
+    if (this.host.options.schedule === 'waves' || this.host.reviewMerge !== undefined) return 1;
     return Math.max(1, this.host.options.gateLanes ?? defaultGateLanes);
   }
 
@@ -381,7 +394,7 @@ export class MergeQueue {
       const done = this.#startGate(lane, tip, ids, commands, controller.signal).catch(
         (error: unknown): GateRun => ({ kind: 'error', error }),
       );
-      return {
+      const flight: InFlight = {
         batch: batch.filter((e) => !deferred.has(e)),
         merged,
         ids,
@@ -394,6 +407,13 @@ export class MergeQueue {
         settled,
         fail,
       };
+      // No gate: it has ended already (and lands first thing, in its turn).
+      if (commands.length === 0) this.#ended.add(flight);
+      else
+        void done.then(() => {
+          this.#ended.add(flight);
+        });
+      return flight;
     } catch (error) {
       fail(error);
       return null;
