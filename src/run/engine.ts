@@ -361,18 +361,7 @@ class RunEngine {
     const order = [...analysis.startOrder.filter((id) => byId.has(id)), ...analysis.streams.map((s) => s.id)];
     this.#schedulerStreams = [...new Set(order)].map((id) => byId.get(id)).filter((s) => s !== undefined);
     this.#urgency = new Map(this.#schedulerStreams.map((s, i) => [s.id, i]));
-    this.#gateEnv = new GateEnv({
-      repo,
-      worktree: paths.integrationWorktree,
-      logFile: integrationLogFile(paths.dir),
-      spec: options.setup,
-      timeoutMs: options.timeoutMs,
-      signal: this.#agents.signal,
-      portBase: () => this.state?.portBase ?? null,
-      emit: (input) => {
-        this.emit(input);
-      },
-    });
+    this.#gateEnv = this.#newGateEnv(paths.integrationWorktree, 0);
     this.#queue = new MergeQueue({
       gateEnv: this.#gateEnv,
       gateLane: (n) => this.#gateLane(n),
@@ -435,6 +424,23 @@ class RunEngine {
    * `state.json` is a cache of the fsync'd journal (resume replays the journal), so bursts of events
    * share one rewrite a few milliseconds later instead of one each; the run's last event writes at once.
    */
+  /** Setup, gates and clean-up in a gate worktree (the integration worktree, or a gate lane's). */
+  #newGateEnv(worktree: string, portSlot: number): GateEnv {
+    return new GateEnv({
+      repo: this.repo,
+      worktree,
+      logFile: integrationLogFile(this.paths.dir),
+      spec: this.options.setup,
+      timeoutMs: this.options.timeoutMs,
+      signal: this.#agents.signal,
+      portBase: () => this.state?.portBase ?? null,
+      portSlot,
+      emit: (input) => {
+        this.emit(input);
+      },
+    });
+  }
+
   /**
    * Gate lane `n` (1…): a worktree of its own beside the stream slots, with its own port block (after
    * the stream slots'), made the first time a gate runs beside another.
@@ -445,19 +451,7 @@ class RunEngine {
       const worktree = path.join(this.paths.worktrees, `gate-${String(n)}`);
       lane = Promise.resolve({
         worktree,
-        env: new GateEnv({
-          repo: this.repo,
-          worktree,
-          logFile: integrationLogFile(this.paths.dir),
-          spec: this.options.setup,
-          timeoutMs: this.options.timeoutMs,
-          signal: this.#agents.signal,
-          portBase: () => this.state?.portBase ?? null,
-          portSlot: this.options.maxParallel + n,
-          emit: (input) => {
-            this.emit(input);
-          },
-        }),
+        env: this.#newGateEnv(worktree, this.options.maxParallel + n),
       });
       this.#gateLanes.set(n, lane);
     }

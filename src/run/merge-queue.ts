@@ -12,6 +12,7 @@ import {
   GitError,
   isAncestor,
   mergeIntoBranch,
+  pruneWorktrees,
   resetWorktree,
   resolveCommit,
   setBranch,
@@ -1170,6 +1171,6 @@ async function checkoutDetached(repo: string, dir: string, sha: string): Promise
     // Missing or broken: checked out anew.
   }
   await rm(dir, { recursive: true, force: true });
-  await git(repo, ['worktree', 'prune']);
+  await pruneWorktrees(repo);
   await addDetachedWorktree(repo, dir, sha, 0);
 }
